@@ -1,0 +1,24 @@
+//! # tr-data: everything between files on disk and tensors
+//!
+//! This crate turns handwriting datasets into batches a model can eat, and
+//! text into label tensors and back.
+//!
+//! It is split in two layers:
+//!
+//! * the **light core** (always built; what `tr-infer` depends on):
+//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
+//!   image ⇄ tensor conversion;
+//! * the **full layer** (feature `full`, on by default): readers for idx /
+//!   idx.gz, EMNIST MATLAB `.mat` and the NLTK Brown corpus zip, the datasets
+//!   of the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
+//!   `fake-images`), the on-disk caches under `data/processed/`, and the
+//!   batch loader with seeded shuffling and background prefetch.
+//!
+//! It does **not** download anything (that is `cargo xtask download`), and it
+//! knows nothing about models, losses or training.
+
+pub mod error;
+pub mod vocab;
+
+pub use error::{Error, Result};
+pub use vocab::Vocabulary;

@@ -1,0 +1,26 @@
+//! # tr-models: the model zoo of tr
+//!
+//! Every model of the original course, as a plain struct with a serde
+//! `Config` whose defaults are the course's, built from a
+//! [`candle_nn::VarBuilder`]:
+//!
+//! | name | input | output |
+//! |---|---|---|
+//! | `mlp`, `cnn` | `(B, 1, 28, 28)` | `(B, C)` class logits |
+//! | `line-cnn-simple`, `line-cnn`, `line-cnn-lstm` | `(B, 1, H, W)` | `(B, C, S)` per-step logits (CTC or fixed-length) |
+//! | `line-cnn-transformer`, `resnet-transformer` | `(B, 1, H, W)` (+ teacher tokens) | `(B, C, Sy)` logits, or greedy decoded tokens |
+//!
+//! The [`registry`] builds any of them by name from a [`ModelConfig`] and the
+//! [`DataSpec`] of the data they will read, so input size, output length and
+//! vocabulary are never typed twice.
+//!
+//! The [`decoding`] module holds the decoders (greedy and beam-search CTC,
+//! character n-gram language model) here rather than in `tr-lit` because
+//! `tr-infer` must decode without depending on the training stack; `tr-lit`
+//! re-exports them.
+//!
+//! Not here: losses, metrics, optimisers, training loops (`tr-lit`, `tr-train`).
+
+pub mod model;
+
+pub use model::{DataSpec, GreedyDecode, Model, Task};

@@ -1,0 +1,73 @@
+//! The object-safe [`Model`] trait every zoo model implements, and the
+//! [`DataSpec`] that ties a model to the data it reads.
+
+use candle_core::{Result, Tensor};
+use serde::{Deserialize, Serialize};
+use tr_data::Vocabulary;
+
+/// The training task a model's outputs are made for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// `(B, C)` class logits; cross-entropy.
+    Classify,
+    /// `(B, C, S)` per-time-step logits; CTC (or per-position cross-entropy
+    /// for `line-cnn-simple` with fixed-length targets).
+    Ctc,
+    /// Autoregressive decoder; teacher forcing in training, greedy decoding in inference.
+    Seq2Seq,
+}
+
+/// What a model needs to know about its data; derived from the data module.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSpec {
+    /// `(C, H, W)` of input images.
+    pub input_shape: [usize; 3],
+    /// The label vocabulary; `vocab.len()` is the number of output classes.
+    pub vocab: Vocabulary,
+    /// Padded target length (sequence models), `None` for classifiers.
+    pub output_len: Option<usize>,
+}
+
+impl DataSpec {
+    /// Number of output classes.
+    pub fn num_classes(&self) -> usize {
+        self.vocab.len()
+    }
+}
+
+/// Result of greedy autoregressive decoding.
+#[derive(Clone, Debug)]
+pub struct GreedyDecode {
+    /// `(B, Sy)` `u32` tokens.
+    pub tokens: Tensor,
+    /// `(B, Sy)` `f32` probability the model gave each chosen token.
+    pub probs: Tensor,
+}
+
+/// A trainable model of the zoo.
+pub trait Model: Send + Sync {
+    /// Registry name (`line-cnn`, ...).
+    fn name(&self) -> &'static str;
+
+    /// The task the outputs are for.
+    fn task(&self) -> Task;
+
+    /// Classify: `(B, C_in, H, W)` → `(B, C)`; Ctc: → `(B, C, S)`;
+    /// Seq2Seq: greedy autoregressive decoding, the `tokens` of
+    /// [`Model::decode_greedy`].
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor>;
+
+    /// Seq2Seq only: greedy autoregressive decoding of `(B, C_in, H, W)`
+    /// inputs into `(B, Sy)` `u32` tokens starting with `<S>`, `<P>` after
+    /// the first `<E>`, plus the `(B, Sy)` `f32` probability of each token.
+    fn decode_greedy(&self, _x: &Tensor) -> Result<GreedyDecode> {
+        candle_core::bail!("{} is not a sequence-to-sequence model", self.name())
+    }
+
+    /// Seq2Seq only: teacher-forced logits `(B, C, Sy)` for inputs `x` and
+    /// decoder tokens `y` `(B, Sy)` (the target shifted right, starting with `<S>`).
+    fn forward_teacher(&self, _x: &Tensor, _y: &Tensor, _train: bool) -> Result<Tensor> {
+        candle_core::bail!("{} is not a sequence-to-sequence model", self.name())
+    }
+}

@@ -1,0 +1,1 @@
+//! tr-train (placeholder)
