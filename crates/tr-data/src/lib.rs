@@ -7,7 +7,7 @@
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   image ⇄ tensor conversion;
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
 //! * the **full layer** (feature `full`, on by default): readers for idx /
 //!   idx.gz, EMNIST MATLAB `.mat` and the NLTK Brown corpus zip, the datasets
 //!   of the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
@@ -18,7 +18,17 @@
 //! knows nothing about models, losses or training.
 
 pub mod error;
+pub mod image_tensor;
 pub mod vocab;
+
+#[cfg(feature = "full")]
+pub mod datasets;
+#[cfg(feature = "full")]
+pub mod loader;
+#[cfg(feature = "full")]
+pub mod render;
+#[cfg(feature = "full")]
+pub mod stats;
 
 pub use error::{Error, Result};
 pub use vocab::Vocabulary;
