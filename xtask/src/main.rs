@@ -1,1 +1,58 @@
-fn main() {}
+//! `cargo xtask <command>`: a thin clap dispatcher over the [`xtask`] library,
+//! one subcommand per module.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use xtask::download;
+
+/// Project automation for tr: datasets, lab reproductions, benchmarks.
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info`, `xtask=debug`.
+    #[arg(long, global = true, env = "XTASK_LOG", default_value = "info")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fetch or import a dataset, verify its digests and extract it.
+    Download(download::DownloadArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Download(args) => {
+            let summary =
+                download::run(&args).with_context(|| format!("download {}", args.dataset))?;
+            println!("{summary}");
+        }
+    }
+    Ok(())
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -30,6 +30,13 @@ pub enum Error {
     /// A value that does not fit what the caller or a config asked for.
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
+    /// A failure while loading one sample of a dataset (names its index).
+    #[error("sample {index}: {source}")]
+    Sample {
+        index: usize,
+        #[source]
+        source: Box<Error>,
+    },
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

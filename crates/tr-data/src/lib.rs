@@ -8,27 +8,40 @@
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
 //!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
-//! * the **full layer** (feature `full`, on by default): readers for idx /
-//!   idx.gz, EMNIST MATLAB `.mat` and the NLTK Brown corpus zip, the datasets
-//!   of the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
-//!   `fake-images`), the on-disk caches under `data/processed/`, and the
-//!   batch loader with seeded shuffling and background prefetch.
+//! * the **full layer** (feature `full`, on by default): `readers` for idx /
+//!   idx.gz, EMNIST MATLAB `.mat`, the NLTK Brown corpus zip and IAM's
+//!   `lines.txt`; `paths` (data root and cache lookup); the `datasets` of
+//!   the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
+//!   `fake-images`) with their on-disk caches under `data/processed/`;
+//!   `augment` (the course's line augmentation); and the batch loader with
+//!   seeded shuffling and background prefetch. See `docs/datasets.md`.
 //!
 //! It does **not** download anything (that is `cargo xtask download`), and it
 //! knows nothing about models, losses or training.
 
 pub mod error;
 pub mod image_tensor;
+pub mod tensor_file;
 pub mod vocab;
 
+#[cfg(feature = "full")]
+pub mod augment;
 #[cfg(feature = "full")]
 pub mod datasets;
 #[cfg(feature = "full")]
 pub mod loader;
 #[cfg(feature = "full")]
+pub mod paths;
+#[cfg(feature = "full")]
+pub mod readers;
+#[cfg(feature = "full")]
 pub mod render;
+#[cfg(feature = "full")]
+pub mod seeding;
 #[cfg(feature = "full")]
 pub mod stats;
 
 pub use error::{Error, Result};
+#[cfg(feature = "full")]
+pub use paths::DataDir;
 pub use vocab::Vocabulary;

@@ -57,7 +57,8 @@ impl Vocabulary {
         let mut chars = HashMap::new();
         let mut specials = HashMap::new();
         for (i, s) in symbols.iter().enumerate() {
-            let idx = u32::try_from(i).map_err(|_| Error::invalid("vocabulary", "too many symbols"))?;
+            let idx =
+                u32::try_from(i).map_err(|_| Error::invalid("vocabulary", "too many symbols"))?;
             let mut it = s.chars();
             let fresh = match (it.next(), it.next()) {
                 (Some(c), None) => chars.insert(c, idx).is_none(),
@@ -191,7 +192,12 @@ impl Vocabulary {
 
     /// Encodes `text` into exactly `length` labels: optional `<S>`/`<E>`
     /// around it, then `<P>` up to `length`. Too long a text is an error.
-    pub fn encode_padded(&self, text: &str, length: usize, with_start_end: bool) -> Result<Vec<u32>> {
+    pub fn encode_padded(
+        &self,
+        text: &str,
+        length: usize,
+        with_start_end: bool,
+    ) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(length);
         if with_start_end {
             out.push(self.start()?);
@@ -242,7 +248,10 @@ impl Vocabulary {
             let sym = self.symbol(l).ok_or_else(|| {
                 Error::invalid(
                     "label",
-                    format!("label {l} at position {pos} is outside the {}-symbol vocabulary", self.len()),
+                    format!(
+                        "label {l} at position {pos} is outside the {}-symbol vocabulary",
+                        self.len()
+                    ),
                 )
             })?;
             if !self.is_special(l) {
@@ -275,7 +284,10 @@ impl Vocabulary {
             ),
             None => format!("{} symbols here but {} in {what}", self.len(), other.len()),
         };
-        Err(Error::invalid("vocabulary", format!("mismatch with {what}: {detail}")))
+        Err(Error::invalid(
+            "vocabulary",
+            format!("mismatch with {what}: {detail}"),
+        ))
     }
 }
 
@@ -323,7 +335,9 @@ mod tests {
         let ids = v.encode_padded("Hi 2", 8, true).unwrap();
         assert_eq!(ids, vec![1, 14 + 7, 40 + 8, 66, 6, 2, 3, 3]);
         assert_eq!(v.decode(&ids).unwrap(), "Hi 2");
-        let t = v.encode_batch(&["ab", "c"], 4, false, &Device::Cpu).unwrap();
+        let t = v
+            .encode_batch(&["ab", "c"], 4, false, &Device::Cpu)
+            .unwrap();
         assert_eq!(t.dims(), &[2, 4]);
         assert_eq!(v.decode_batch(&t).unwrap(), vec!["ab", "c"]);
     }
@@ -337,7 +351,9 @@ mod tests {
 
     #[test]
     fn too_long_text_is_an_error() {
-        let err = Vocabulary::emnist().encode_padded("abcd", 5, true).unwrap_err();
+        let err = Vocabulary::emnist()
+            .encode_padded("abcd", 5, true)
+            .unwrap_err();
         assert!(err.to_string().contains("needs 6 labels"), "{err}");
     }
 
@@ -347,7 +363,9 @@ mod tests {
         let json = serde_json::to_string(&v).unwrap();
         let back: Vocabulary = serde_json::from_str(&json).unwrap();
         assert_eq!(v, back);
-        let err = Vocabulary::emnist().ensure_same(&v, "model.safetensors").unwrap_err();
+        let err = Vocabulary::emnist()
+            .ensure_same(&v, "model.safetensors")
+            .unwrap_err();
         assert!(err.to_string().contains("83 symbols here but 84"), "{err}");
         assert!(serde_json::from_str::<Vocabulary>(r#"["a","a"]"#).is_err());
         assert!(serde_json::from_str::<Vocabulary>(r#"["ab"]"#).is_err());

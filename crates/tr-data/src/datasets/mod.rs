@@ -2,7 +2,26 @@
 //! registry that builds one from a [`DatasetConfig`] by name.
 //!
 //! Each dataset lives in its own module (`mnist`, `emnist`, `emnist_lines`,
-//! `emnist_lines2`, `fake_images`).
+//! `emnist_lines2`, `fake_images`); [`DatasetConfig`] (in `registry`) picks
+//! one by name and builds its [`DataModule`]. Where the files are looked up:
+//! [`crate::paths::DataDir`].
+
+#[cfg(feature = "candle-datasets")]
+mod candle_interop;
+pub mod emnist;
+pub mod emnist_lines;
+pub mod emnist_lines2;
+pub mod emnist_source;
+pub mod fake_images;
+pub mod image_set;
+pub mod line_cache;
+pub mod line_recipe;
+pub mod line_synthesis;
+pub mod mnist;
+pub mod registry;
+pub mod sentence_generator;
+pub mod split;
+pub mod synthetic_lines;
 
 use std::sync::Arc;
 
@@ -10,6 +29,14 @@ use image::GrayImage;
 
 use crate::error::Result;
 use crate::vocab::Vocabulary;
+
+pub use emnist::EmnistConfig;
+pub use emnist_lines::EmnistLinesConfig;
+pub use emnist_lines2::EmnistLines2Config;
+pub use fake_images::{FakeImagesConfig, FakeTarget};
+pub use mnist::MnistConfig;
+pub use registry::DatasetConfig;
+pub use split::Balance;
 
 /// What a sample's label is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +77,12 @@ pub trait Dataset: Send + Sync {
     }
     /// Sample `index` (`< len()`), augmented with randomness from `aug_seed` if the dataset augments.
     fn get(&self, index: usize, aug_seed: u64) -> Result<Sample>;
+    /// The target of sample `index` alone. The default loads the whole sample;
+    /// datasets that hold their labels apart from their images override it so
+    /// that statistics over a split need not render or decode any image.
+    fn target(&self, index: usize) -> Result<Target> {
+        Ok(self.get(index, 0)?.target)
+    }
 }
 
 /// Train/val/test splits plus everything a model needs to agree with them.
@@ -71,4 +104,37 @@ pub struct DataModule {
     /// Human-readable provenance notes (e.g. "train/val/test carved from the
     /// official EMNIST test split"), shown by `htr data stats`.
     pub notes: Vec<String>,
+    /// The raw sample pool the splits were drawn from, for classification
+    /// datasets read from files (`None` for synthetic data).
+    pub pool: Option<PoolInfo>,
+}
+
+impl std::fmt::Debug for DataModule {
+    /// A summary: the splits appear as their lengths.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataModule")
+            .field("name", &self.name)
+            .field("vocab_len", &self.vocab.len())
+            .field("input_shape", &self.input_shape)
+            .field("target_kind", &self.target_kind)
+            .field("output_len", &self.output_len)
+            .field("train_len", &self.train.len())
+            .field("val_len", &self.val.len())
+            .field("test_len", &self.test.len())
+            .field("notes", &self.notes)
+            .field("pool", &self.pool)
+            .finish()
+    }
+}
+
+/// The raw pool a data module was drawn from, before balancing and splitting
+/// (e.g. "116,323 samples in 62 classes").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PoolInfo {
+    /// What the pool is, e.g. "EMNIST ByClass official test split only (...)".
+    pub source: String,
+    /// Samples read.
+    pub samples: usize,
+    /// Distinct classes among them.
+    pub classes: usize,
 }
