@@ -19,8 +19,30 @@
 //! `tr-infer` must decode without depending on the training stack; `tr-lit`
 //! re-exports them.
 //!
+//! Building blocks live in [`layers`] (convolution, pooling, LSTM,
+//! attention, Transformer decoder, positional encodings, ResNet-18); the
+//! autoregressive decoding shared by the Transformers in [`seq2seq`];
+//! parameter counting and buffer handling in [`params`]; reproducible
+//! initialisation and dropout in [`seeded`].
+//!
 //! Not here: losses, metrics, optimisers, training loops (`tr-lit`, `tr-train`).
 
+pub mod cnn;
+pub mod decoding;
+pub mod error;
+pub mod layers;
+pub mod line_cnn;
+pub mod line_cnn_lstm;
+pub mod line_cnn_simple;
+pub mod line_cnn_transformer;
+pub mod mlp;
 pub mod model;
+pub mod params;
+pub mod registry;
+pub mod resnet_transformer;
+pub mod seeded;
+pub mod seq2seq;
 
+pub use error::{Error, Result};
 pub use model::{DataSpec, GreedyDecode, Model, Task};
+pub use registry::{default_parameter_count, default_spec, parameter_count, ModelConfig};

@@ -5,6 +5,8 @@ use candle_core::{Result, Tensor};
 use serde::{Deserialize, Serialize};
 use tr_data::Vocabulary;
 
+use crate::error::Error;
+
 /// The training task a model's outputs are made for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -30,10 +32,79 @@ pub struct DataSpec {
 }
 
 impl DataSpec {
+    /// Bundles the three fields.
+    pub fn new(input_shape: [usize; 3], vocab: Vocabulary, output_len: Option<usize>) -> Self {
+        Self {
+            input_shape,
+            vocab,
+            output_len,
+        }
+    }
+
     /// Number of output classes.
     pub fn num_classes(&self) -> usize {
         self.vocab.len()
     }
+
+    /// Index of a special token the model needs, or an error naming the model.
+    pub(crate) fn token(&self, model: &str, token: &str) -> crate::Result<u32> {
+        self.vocab.token_index(token).ok_or_else(|| {
+            Error::invalid(
+                model,
+                "vocabulary",
+                format!(
+                    "the {}-symbol vocabulary has no {token} token",
+                    self.vocab.len()
+                ),
+            )
+        })
+    }
+
+    /// The padded target length, or an error naming the model and the reason.
+    pub(crate) fn require_output_len(&self, model: &str, why: &str) -> crate::Result<usize> {
+        self.output_len.ok_or_else(|| {
+            Error::invalid(model, "data output_len", format!("is not set, but {why}"))
+        })
+    }
+
+    /// Checks that the data have `classes` >= 1 and every input dimension >= 1.
+    pub(crate) fn check_basic(&self, model: &str) -> crate::Result<()> {
+        if self.vocab.is_empty() {
+            return Err(Error::invalid(model, "data vocabulary", "is empty"));
+        }
+        if self.input_shape.contains(&0) {
+            return Err(Error::invalid(
+                model,
+                "data input_shape",
+                format!("{:?} has a zero dimension", self.input_shape),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `x` is `(B, C, H, W)` with the `(C, H)` of `spec` and, when
+/// `exact_width`, its `W` too. Used at the top of every `forward`.
+pub(crate) fn check_input(
+    model: &str,
+    spec: &DataSpec,
+    x: &Tensor,
+    exact_width: bool,
+) -> Result<()> {
+    let [c, h, w] = spec.input_shape;
+    let ok = match x.dims() {
+        [_, xc, xh, xw] => *xc == c && *xh == h && (!exact_width || *xw == w),
+        _ => false,
+    };
+    if !ok {
+        let want = if exact_width {
+            format!("(B, {c}, {h}, {w})")
+        } else {
+            format!("(B, {c}, {h}, W)")
+        };
+        candle_core::bail!("{model}: expected input {want}, got {:?}", x.shape())
+    }
+    Ok(())
 }
 
 /// Result of greedy autoregressive decoding.

@@ -1,0 +1,14 @@
+//! Metrics accumulated over an epoch: character error rate (corpus and
+//! per-line mean), character accuracy, sequence and classification accuracy.
+//!
+//! Each is a struct with `update` (per batch), `compute`/`corpus`/`mean`
+//! (at epoch end) and `reset`; they read the label sequences a
+//! [`crate::steps::StepOutput`] carries.
+
+pub mod accuracy;
+pub mod cer;
+pub mod edit_distance;
+
+pub use accuracy::{Accuracy, CharAccuracy};
+pub use cer::CharErrorRate;
+pub use edit_distance::edit_distance;

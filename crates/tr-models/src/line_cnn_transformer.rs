@@ -1,0 +1,152 @@
+//! `line-cnn-transformer`: a [`LineCnn`] encoder and a Transformer decoder
+//! (lab 4, cross-entropy on EMNIST lines with `<S>`/`<E>` tokens).
+//!
+//! ```text
+//! encode: (B, C, H, W) → LineCNN with tf_dim outputs → (B, E, Sx) · √E
+//!         → (B, Sx, E) + 1-D positions, dropout pos_dropout     = memory
+//! decode: tokens (B, Sy) → embedding · √E + positions → 4 post-norm decoder
+//!         layers (causal + <P> key-padding self-attention, cross-attention
+//!         to memory, ReLU FF) → fc → logits
+//! ```
+//!
+//! [`LineCnnTransformer::forward_teacher`] gives `(B, C, Sy)` teacher-forced
+//! logits; [`LineCnnTransformer::decode_greedy`] (and `forward`) decode
+//! greedily up to the data's `output_len` tokens, see [`crate::seq2seq`].
+//! Embedding and `fc` use the course's `U(-0.1, 0.1)` init (zero `fc` bias),
+//! the LineCNN its own Kaiming init, the decoder PyTorch's.
+
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
+use serde::{Deserialize, Serialize};
+
+use crate::error::check_probability;
+use crate::layers::PositionalEncoding;
+use crate::line_cnn::{self, LineCnn};
+use crate::model::{DataSpec, GreedyDecode, Model, Task};
+use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
+
+/// Registry name.
+pub const NAME: &str = "line-cnn-transformer";
+
+/// Hyper-parameters (course defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The convolutional encoder (its outputs are `tf_dim` wide).
+    pub line_cnn: line_cnn::Config,
+    /// Model width `E`.
+    pub tf_dim: usize,
+    /// Feed-forward hidden width.
+    pub tf_fc_dim: usize,
+    /// Decoder-layer dropout.
+    pub tf_dropout: f64,
+    /// Number of decoder layers.
+    pub tf_layers: usize,
+    /// Attention heads (must divide `tf_dim`).
+    pub tf_nhead: usize,
+    /// Dropout after adding positional encodings (the course's
+    /// `PositionalEncoding` default).
+    pub pos_dropout: f64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            line_cnn: line_cnn::Config::default(),
+            tf_dim: 256,
+            tf_fc_dim: 256,
+            tf_dropout: 0.4,
+            tf_layers: 4,
+            tf_nhead: 4,
+            pos_dropout: 0.1,
+        }
+    }
+}
+
+/// LineCNN encoder + Transformer decoder.
+#[derive(Clone, Debug)]
+pub struct LineCnnTransformer {
+    line_cnn: LineCnn,
+    pos: PositionalEncoding,
+    decoder: TokenDecoder,
+    dim: usize,
+}
+
+impl LineCnnTransformer {
+    /// Parameters `line_cnn.*`, `embedding`, `fc`, `transformer_decoder.layers.*` under `vb`.
+    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+        check_probability(NAME, "pos_dropout", cfg.pos_dropout)?;
+        let decoder = TokenDecoder::new(
+            NAME,
+            &TokenDecoderConfig {
+                dim: cfg.tf_dim,
+                num_heads: cfg.tf_nhead,
+                ff_dim: cfg.tf_fc_dim,
+                num_layers: cfg.tf_layers,
+                dropout: cfg.tf_dropout,
+                pos_dropout: cfg.pos_dropout,
+            },
+            spec,
+            vb.clone(),
+        )?;
+        let line_cnn =
+            LineCnn::with_outputs(&cfg.line_cnn, spec, cfg.tf_dim, NAME, vb.pp("line_cnn"))?;
+        let steps = line_cnn.output_steps(spec.input_shape[2]);
+        Ok(Self {
+            pos: PositionalEncoding::new(cfg.tf_dim, steps, cfg.pos_dropout as f32, vb.device())?,
+            line_cnn,
+            decoder,
+            dim: cfg.tf_dim,
+        })
+    }
+
+    /// `(B, C, H, W)` → `(B, Sx, E)` encoder memory.
+    pub fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let x = (self.line_cnn.forward(x, train)? * (self.dim as f64).sqrt())?;
+        let x = x.transpose(1, 2)?.contiguous()?;
+        self.pos.forward(&x, train)
+    }
+
+    /// `(B, C, H, W)` images and `(B, Sy)` decoder input tokens → `(B, C, Sy)` logits.
+    pub fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
+        let memory = self.encode(x, train)?;
+        self.decoder
+            .logits(&memory, y, train)?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    /// Greedy decoding (evaluation mode): `(B, S)` tokens and probabilities,
+    /// `S` = the data's `output_len`.
+    pub fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
+        self.decoder.greedy(&self.encode(x, false)?)
+    }
+
+    /// The course's recomputing greedy loop (reference for [`Self::decode_greedy`]).
+    pub fn decode_greedy_recompute(&self, x: &Tensor) -> Result<GreedyDecode> {
+        self.decoder.greedy_recompute(&self.encode(x, false)?)
+    }
+}
+
+impl Model for LineCnnTransformer {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn task(&self) -> Task {
+        Task::Seq2Seq
+    }
+
+    /// Greedy tokens `(B, S)`; decoding always runs in evaluation mode.
+    fn forward(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
+        Ok(self.decode_greedy(x)?.tokens)
+    }
+
+    fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
+        LineCnnTransformer::decode_greedy(self, x)
+    }
+
+    fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
+        LineCnnTransformer::forward_teacher(self, x, y, train)
+    }
+}
