@@ -1,0 +1,58 @@
+//! The error type of `tr-train`.
+
+use std::path::PathBuf;
+
+/// Errors from configuring, running, checkpointing and reporting training.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration key with a bad value, or an unknown key.
+    #[error("config: {key}: {message}")]
+    Config { key: String, message: String },
+    /// A checkpoint that cannot be written, read or applied.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
+    /// A NaN or infinity where training cannot continue (`terminate_on_nan`).
+    #[error("non-finite value at step {step}: {what}")]
+    NonFinite { step: u64, what: String },
+    /// An I/O failure on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Data(#[from] tr_data::Error),
+    #[error(transparent)]
+    Model(#[from] tr_models::Error),
+    #[error(transparent)]
+    Lit(#[from] tr_lit::Error),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::Config`].
+    pub fn config(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Checkpoint`].
+    pub fn checkpoint(message: impl Into<String>) -> Self {
+        Error::Checkpoint(message.into())
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Optimizers with serialisable state: Adam, AdamW and SGD with momentum.
+//!
+//! candle's `Optimizer` trait has no state export, so a run could not resume
+//! exactly; these keep their moment buffers per named parameter and expose
+//! them as tensors (`state_tensors` / `load_state_tensors`) for checkpoints.
+//! Updates follow PyTorch's `torch.optim` formulas (bias-corrected Adam;
+//! AdamW's decoupled weight decay; SGD momentum with dampening 0 and optional
+//! Nesterov), so learning rates from the course carry over.
+
+pub mod clip;
+mod grads;
+
+pub use grads::Grads;
+
+use std::collections::HashMap;
+
+use candle_core::{Tensor, Var};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Which optimizer to use and its hyper-parameters (`trainer.optimizer.*`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OptimizerConfig {
+    /// `torch.optim.Adam` (the course's default, lr 1e-3); weight decay is an L2 term in the gradient.
+    Adam {
+        #[serde(default = "default_lr")]
+        lr: f64,
+        #[serde(default = "default_betas")]
+        betas: (f64, f64),
+        #[serde(default = "default_eps")]
+        eps: f64,
+        #[serde(default)]
+        weight_decay: f64,
+    },
+    /// `torch.optim.AdamW`: decoupled weight decay (default 0.01 as PyTorch).
+    AdamW {
+        #[serde(default = "default_lr")]
+        lr: f64,
+        #[serde(default = "default_betas")]
+        betas: (f64, f64),
+        #[serde(default = "default_eps")]
+        eps: f64,
+        #[serde(default = "default_adamw_decay")]
+        weight_decay: f64,
+    },
+    /// `torch.optim.SGD` with momentum (dampening 0).
+    Sgd {
+        #[serde(default = "default_lr")]
+        lr: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default)]
+        weight_decay: f64,
+        #[serde(default)]
+        nesterov: bool,
+    },
+}
+
+fn default_lr() -> f64 {
+    1e-3
+}
+fn default_betas() -> (f64, f64) {
+    (0.9, 0.999)
+}
+fn default_eps() -> f64 {
+    1e-8
+}
+fn default_adamw_decay() -> f64 {
+    0.01
+}
+
+impl Default for OptimizerConfig {
+    fn default() -> Self {
+        OptimizerConfig::Adam {
+            lr: default_lr(),
+            betas: default_betas(),
+            eps: default_eps(),
+            weight_decay: 0.0,
+        }
+    }
+}
+
+impl OptimizerConfig {
+    /// The configured (base) learning rate.
+    pub fn lr(&self) -> f64 {
+        match self {
+            OptimizerConfig::Adam { lr, .. }
+            | OptimizerConfig::AdamW { lr, .. }
+            | OptimizerConfig::Sgd { lr, .. } => *lr,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |field: &str, msg: String| {
+            Err(Error::config(format!("trainer.optimizer.{field}"), msg))
+        };
+        if !(self.lr().is_finite() && self.lr() >= 0.0) {
+            return bad(
+                "lr",
+                format!("must be a finite number >= 0, got {}", self.lr()),
+            );
+        }
+        match self {
+            OptimizerConfig::Adam { betas, eps, .. }
+            | OptimizerConfig::AdamW { betas, eps, .. } => {
+                if !(0.0..1.0).contains(&betas.0) || !(0.0..1.0).contains(&betas.1) {
+                    return bad("betas", format!("both must be in [0, 1), got {betas:?}"));
+                }
+                if *eps <= 0.0 {
+                    return bad("eps", format!("must be > 0, got {eps}"));
+                }
+            }
+            OptimizerConfig::Sgd {
+                momentum, nesterov, ..
+            } => {
+                if *momentum < 0.0 {
+                    return bad("momentum", format!("must be >= 0, got {momentum}"));
+                }
+                if *nesterov && *momentum == 0.0 {
+                    return bad("nesterov", "needs momentum > 0".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A parameter with its name and the optimizer's buffers for it.
+struct Slot {
+    name: String,
+    var: Var,
+    /// Adam: first moment; SGD: momentum buffer.
+    m: Option<Tensor>,
+    /// Adam: second moment.
+    v: Option<Tensor>,
+}
+
+/// An optimizer over named parameters (sorted by name, so state order is stable).
+pub struct Optimizer {
+    config: OptimizerConfig,
+    slots: Vec<Slot>,
+    lr: f64,
+    /// Number of `step` calls so far (Adam's bias-correction `t`).
+    steps: u64,
+}
+
+impl Optimizer {
+    /// Creates an optimizer for `params`; non-float parameters are ignored.
+    pub fn new(config: OptimizerConfig, mut params: Vec<(String, Var)>) -> Result<Self> {
+        config.validate()?;
+        params.sort_by(|a, b| a.0.cmp(&b.0));
+        let slots = params
+            .into_iter()
+            .filter(|(_, v)| v.dtype().is_float())
+            .map(|(name, var)| Slot {
+                name,
+                var,
+                m: None,
+                v: None,
+            })
+            .collect();
+        Ok(Self {
+            lr: config.lr(),
+            config,
+            slots,
+            steps: 0,
+        })
+    }
+
+    /// Current learning rate.
+    pub fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+
+    /// Sets the learning rate (schedulers call this before each step).
+    pub fn set_learning_rate(&mut self, lr: f64) {
+        self.lr = lr;
+    }
+
+    /// Number of updates applied so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The parameters, by name.
+    pub fn params(&self) -> impl Iterator<Item = (&str, &Var)> {
+        self.slots.iter().map(|s| (s.name.as_str(), &s.var))
+    }
+
+    /// Applies one update from `grads`; parameters without a gradient are left alone.
+    pub fn step(&mut self, grads: &Grads) -> Result<()> {
+        self.steps += 1;
+        let t = self.steps as i32;
+        let lr = self.lr;
+        for slot in &mut self.slots {
+            let Some(g) = grads.get(&slot.var) else {
+                continue;
+            };
+            let p = slot.var.as_tensor();
+            let g = g.to_dtype(p.dtype())?;
+            match &self.config {
+                OptimizerConfig::Adam {
+                    betas: (b1, b2),
+                    eps,
+                    weight_decay,
+                    ..
+                }
+                | OptimizerConfig::AdamW {
+                    betas: (b1, b2),
+                    eps,
+                    weight_decay,
+                    ..
+                } => {
+                    let decoupled = matches!(self.config, OptimizerConfig::AdamW { .. });
+                    let g = if !decoupled && *weight_decay != 0.0 {
+                        (g + (p * *weight_decay)?)?
+                    } else {
+                        g
+                    };
+                    let m = match &slot.m {
+                        Some(m) => ((m * *b1)? + (&g * (1.0 - b1))?)?,
+                        None => (&g * (1.0 - b1))?,
+                    };
+                    let v = match &slot.v {
+                        Some(v) => ((v * *b2)? + (g.sqr()? * (1.0 - b2))?)?,
+                        None => (g.sqr()? * (1.0 - b2))?,
+                    };
+                    let bc1 = 1.0 - b1.powi(t);
+                    let bc2 = 1.0 - b2.powi(t);
+                    // PyTorch: p -= lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps)
+                    let denom = ((v.sqrt()? / bc2.sqrt())? + *eps)?;
+                    let update = ((&m / &denom)? * (lr / bc1))?;
+                    let base = if decoupled && *weight_decay != 0.0 {
+                        (p * (1.0 - lr * weight_decay))?
+                    } else {
+                        p.clone()
+                    };
+                    slot.var.set(&(base - update)?)?;
+                    slot.m = Some(m);
+                    slot.v = Some(v);
+                }
+                OptimizerConfig::Sgd {
+                    momentum,
+                    weight_decay,
+                    nesterov,
+                    ..
+                } => {
+                    let g = if *weight_decay != 0.0 {
+                        (g + (p * *weight_decay)?)?
+                    } else {
+                        g
+                    };
+                    let d = if *momentum != 0.0 {
+                        let buf = match &slot.m {
+                            Some(b) => ((b * *momentum)? + &g)?,
+                            None => g.clone(),
+                        };
+                        let d = if *nesterov {
+                            (&g + (&buf * *momentum)?)?
+                        } else {
+                            buf.clone()
+                        };
+                        slot.m = Some(buf);
+                        d
+                    } else {
+                        g
+                    };
+                    slot.var.set(&(p - (d * lr)?)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The optimizer's buffers as named tensors (`exp_avg/<param>`,
+    /// `exp_avg_sq/<param>`, `momentum/<param>`), for checkpoints.
+    pub fn state_tensors(&self) -> HashMap<String, Tensor> {
+        let (m_name, v_name) = match self.config {
+            OptimizerConfig::Sgd { .. } => ("momentum", ""),
+            _ => ("exp_avg", "exp_avg_sq"),
+        };
+        let mut out = HashMap::new();
+        for s in &self.slots {
+            if let Some(m) = &s.m {
+                out.insert(format!("{m_name}/{}", s.name), m.clone());
+            }
+            if let Some(v) = &s.v {
+                out.insert(format!("{v_name}/{}", s.name), v.clone());
+            }
+        }
+        out
+    }
+
+    /// Restores buffers saved by [`Self::state_tensors`] and the step count.
+    /// Every parameter that has a gradient history must be present with its
+    /// own shape; anything else is an error naming the tensor.
+    pub fn load_state_tensors(
+        &mut self,
+        tensors: &HashMap<String, Tensor>,
+        steps: u64,
+    ) -> Result<()> {
+        let (m_name, v_name) = match self.config {
+            OptimizerConfig::Sgd { .. } => ("momentum", ""),
+            _ => ("exp_avg", "exp_avg_sq"),
+        };
+        let known: std::collections::HashSet<String> = self
+            .slots
+            .iter()
+            .flat_map(|s| {
+                [
+                    format!("{m_name}/{}", s.name),
+                    format!("{v_name}/{}", s.name),
+                ]
+            })
+            .collect();
+        if let Some(unknown) = tensors.keys().find(|k| !known.contains(*k)) {
+            return Err(Error::checkpoint(format!(
+                "optimizer state {unknown:?} matches no parameter of this model (was the checkpoint made with another optimizer or model?)"
+            )));
+        }
+        for s in &mut self.slots {
+            let fetch = |key: String| -> Result<Option<Tensor>> {
+                match tensors.get(&key) {
+                    None => Ok(None),
+                    Some(t) if t.shape() != s.var.shape() => Err(Error::checkpoint(format!(
+                        "optimizer state {key:?} has shape {:?}, parameter has {:?}",
+                        t.dims(),
+                        s.var.dims()
+                    ))),
+                    Some(t) => Ok(Some(t.to_device(s.var.device())?.to_dtype(s.var.dtype())?)),
+                }
+            };
+            s.m = fetch(format!("{m_name}/{}", s.name))?;
+            s.v = if v_name.is_empty() {
+                None
+            } else {
+                fetch(format!("{v_name}/{}", s.name))?
+            };
+        }
+        self.steps = steps;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,251 @@
+//! A training session: data module, model, lit model and device built from a
+//! [`RunConfig`], and the loaders the phases read.
+//!
+//! The model is built from the data module's [`DataSpec`] (input size,
+//! vocabulary, output length), so those are never configured twice, and its
+//! weights are initialised from the run seed (independent of construction
+//! order), so the same config gives the same weights bit for bit.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use candle_core::{DType, Device, Var};
+use candle_nn::VarMap;
+use tr_data::datasets::{DataModule, Dataset};
+use tr_data::loader::{DataLoader, LoaderConfig};
+use tr_data::DataDir;
+use tr_lit::{LitModel, Objective};
+use tr_models::seeded::{derive_seed, seeded_var_builder};
+use tr_models::{DataSpec, Model};
+
+use crate::checkpoint::Checkpoint;
+use crate::config::RunConfig;
+use crate::error::{Error, Result};
+
+/// Which split a phase reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+impl Split {
+    /// `train`, `val` or `test` (metric prefixes).
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Val => "val",
+            Split::Test => "test",
+        }
+    }
+}
+
+/// Everything built from a config.
+pub struct Session {
+    pub config: RunConfig,
+    pub device: Device,
+    pub data: DataModule,
+    pub spec: DataSpec,
+    pub varmap: VarMap,
+    pub model: Box<dyn Model>,
+    pub lit: LitModel,
+}
+
+/// Parses `cpu`, `cuda[:N]`, `metal[:N]`.
+pub fn parse_device(name: &str) -> Result<Device> {
+    let (kind, index) = match name.split_once(':') {
+        Some((k, i)) => (
+            k,
+            i.parse::<usize>().map_err(|_| {
+                Error::config("trainer.device", format!("bad device index in {name:?}"))
+            })?,
+        ),
+        None => (name, 0),
+    };
+    match kind {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" => Device::new_cuda(index).map_err(|e| {
+            Error::config(
+                "trainer.device",
+                format!("{name}: {e} (build with `--features cuda`)"),
+            )
+        }),
+        "metal" => Device::new_metal(index).map_err(|e| {
+            Error::config(
+                "trainer.device",
+                format!("{name}: {e} (build with `--features metal`)"),
+            )
+        }),
+        other => Err(Error::config(
+            "trainer.device",
+            format!("unknown device {other:?}; expected cpu, cuda[:N] or metal[:N]"),
+        )),
+    }
+}
+
+impl Session {
+    /// Builds data, model and lit model for `config`.
+    pub fn build(config: RunConfig) -> Result<Self> {
+        let device = parse_device(&config.trainer.device)?;
+        let dir = DataDir::resolve(config.data.data_dir.as_deref());
+        let data = config.data.dataset.build(&dir)?;
+        let spec = DataSpec::new(data.input_shape, data.vocab.clone(), data.output_len);
+        let varmap = VarMap::new();
+        let vb = seeded_var_builder(
+            &varmap,
+            derive_seed(config.seed, "weights"),
+            DType::F32,
+            &device,
+        );
+        let model = config
+            .model
+            .build(&spec, vb)
+            .map_err(|e| Error::config("model", e.to_string()))?;
+        let lit = LitModel::new(&config.lit, config.model.task(), &data.vocab)
+            .map_err(|e| Error::config("lit", e.to_string()))?;
+        tracing::info!(
+            "{} on {} ({} train / {} val / {} test), input {:?}, {} classes, {} parameters",
+            config.model.name(),
+            data.name,
+            data.train.len(),
+            data.val.len(),
+            data.test.len(),
+            data.input_shape,
+            data.vocab.len(),
+            tr_models::params::count_parameters(&varmap)
+        );
+        Ok(Self {
+            config,
+            device,
+            data,
+            spec,
+            varmap,
+            model,
+            lit,
+        })
+    }
+
+    /// Trainable parameters, sorted by name.
+    pub fn trainable(&self) -> Vec<(String, Var)> {
+        tr_models::params::trainable_vars(&self.varmap)
+    }
+
+    /// Number of trainable scalars.
+    pub fn parameter_count(&self) -> usize {
+        tr_models::params::count_parameters(&self.varmap)
+    }
+
+    /// True when the targets are sequences (CER is the metric), false for classes.
+    pub fn is_sequence(&self) -> bool {
+        self.lit.objective != Objective::Classify
+    }
+
+    /// Copies checkpoint weights into the model after checking that the
+    /// checkpoint was made for this model and vocabulary, tensor by tensor.
+    pub fn load_weights(&self, ckpt: &Checkpoint, path: &std::path::Path) -> Result<()> {
+        let here = self.config.model.name();
+        if ckpt.model_name != here {
+            return Err(Error::checkpoint(format!(
+                "{}: holds a {} model, the config builds {here}",
+                path.display(),
+                ckpt.model_name
+            )));
+        }
+        self.data
+            .vocab
+            .ensure_same(&ckpt.vocab, &path.display().to_string())
+            .map_err(|e| Error::checkpoint(e.to_string()))?;
+        let vars = tr_models::params::named_vars(&self.varmap);
+        for (name, var) in &vars {
+            let t = ckpt.weights.get(name).ok_or_else(|| {
+                Error::checkpoint(format!(
+                    "{}: tensor {name} of {here} is missing",
+                    path.display()
+                ))
+            })?;
+            if t.shape() != var.shape() {
+                return Err(Error::checkpoint(format!(
+                    "{}: tensor {name} has shape {:?}, {here} with this config needs {:?}",
+                    path.display(),
+                    t.dims(),
+                    var.dims()
+                )));
+            }
+            var.set(&t.to_device(&self.device)?.to_dtype(var.dtype())?)?;
+        }
+        if let Some(extra) = ckpt
+            .weights
+            .keys()
+            .find(|k| !vars.iter().any(|(n, _)| n == *k))
+        {
+            return Err(Error::checkpoint(format!(
+                "{}: tensor {extra} is not part of {here} with this config",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The model's weights (buffers included) by name, for checkpoints.
+    pub fn weights(&self) -> std::collections::HashMap<String, candle_core::Tensor> {
+        tr_models::params::named_vars(&self.varmap)
+            .into_iter()
+            .map(|(k, v)| (k, v.as_tensor().clone()))
+            .collect()
+    }
+
+    fn loader_config(&self, shuffle: bool) -> LoaderConfig {
+        LoaderConfig {
+            batch_size: self.config.data.batch_size,
+            shuffle,
+            seed: derive_seed(self.config.seed, "data-order"),
+            num_workers: self.config.data.num_workers,
+            prefetch: self.config.data.prefetch.max(1),
+            drop_last: false,
+        }
+    }
+
+    /// The loader of a phase with the trainer's limits applied:
+    /// `overfit_batches` (train and val read the same first training batches,
+    /// in order), `fast_dev_run`, then `limit_*_batches`.
+    pub fn loader(&self, split: Split) -> Result<DataLoader> {
+        let t = &self.config.trainer;
+        let bs = self.config.data.batch_size.max(1);
+        if !t.overfit_batches.is_zero() && split != Split::Test {
+            let dataset: Arc<dyn Dataset> = self.data.train.clone();
+            let available = dataset.len().div_ceil(bs) as u64;
+            let n = t.overfit_batches.resolve(available) as usize;
+            let indices: Vec<usize> = (0..(n * bs).min(dataset.len())).collect();
+            return Ok(
+                DataLoader::new(dataset, self.loader_config(false), &self.device)?
+                    .with_indices(indices)?,
+            );
+        }
+        let (dataset, limit) = match split {
+            Split::Train => (self.data.train.clone(), t.limit_train_batches),
+            Split::Val => (self.data.val.clone(), t.limit_val_batches),
+            Split::Test => (self.data.test.clone(), t.limit_test_batches),
+        };
+        let loader = DataLoader::new(
+            dataset,
+            self.loader_config(split == Split::Train),
+            &self.device,
+        )?;
+        let available = loader.num_batches() as u64;
+        let mut n = limit.resolve(available);
+        if t.fast_dev_run > 0 {
+            n = n.min(t.fast_dev_run);
+        }
+        Ok(if n < available {
+            loader.with_limit(n as usize)
+        } else {
+            loader
+        })
+    }
+
+    /// The run directory root configured for this session.
+    pub fn runs_dir(&self) -> PathBuf {
+        self.config.trainer.runs_dir.clone()
+    }
+}
