@@ -1,10 +1,195 @@
-//! `htr data stats|show`.
+//! `htr data stats|show`: look at a dataset before training on it.
+//!
+//! Both subcommands build the dataset through the registry
+//! ([`DatasetConfig::by_name`], parameters overridden with `--set key=value`)
+//! from the data root (`--data-dir`, else `TR_DATA_DIR`, else `./data`).
+//! `show` picks samples the way the loader's epoch 0 would (same seeded
+//! order, same augmentation seeds), so the sheet shows what a model sees.
 
-use clap::Subcommand;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use tr_data::datasets::{DataModule, Dataset, DatasetConfig, Target};
+use tr_data::loader::{aug_seed, DataLoader, LoaderConfig};
+use tr_data::paths::DataDir;
+use tr_data::render::{render_grid, save_png, GridOptions, Tile};
+use tr_data::stats::DataStats;
 
 #[derive(Subcommand, Debug)]
-pub enum DataCommand {}
+pub enum DataCommand {
+    /// Split sizes, image shape, label lengths and class/symbol counts.
+    Stats(StatsArgs),
+    /// Draw samples with their labels into a PNG grid.
+    Show(ShowArgs),
+}
 
-pub fn run(cmd: DataCommand) -> anyhow::Result<()> {
-    match cmd {}
+/// Which dataset, from where, with which parameters.
+#[derive(Args, Debug)]
+pub struct DatasetArgs {
+    /// Registry name: mnist, emnist, emnist-lines, emnist-lines2, fake-images, ...
+    pub dataset: String,
+    /// Data root (default: $TR_DATA_DIR, else ./data).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Override a dataset parameter, e.g. `--set max_length=16` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// PNG file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Split to draw from.
+    #[arg(long, value_enum, default_value_t = Split::Train)]
+    pub split: Split,
+    /// Number of samples (all of the split if it has fewer).
+    #[arg(long, default_value_t = 32)]
+    pub count: usize,
+    /// Seed of the sample choice and of their augmentation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    Train,
+    Val,
+    Test,
+}
+
+pub fn run(cmd: DataCommand) -> Result<()> {
+    match cmd {
+        DataCommand::Stats(args) => stats(&args),
+        DataCommand::Show(args) => show(&args),
+    }
+}
+
+fn stats(args: &StatsArgs) -> Result<()> {
+    let module = build(&args.dataset)?;
+    let t = Instant::now();
+    let stats = DataStats::compute(&module)
+        .with_context(|| format!("computing statistics of {}", module.name))?;
+    tracing::info!("statistics computed in {:.2} s", t.elapsed().as_secs_f64());
+    print!("{stats}");
+    Ok(())
+}
+
+fn show(args: &ShowArgs) -> Result<()> {
+    if args.count == 0 {
+        bail!("--count must be at least 1");
+    }
+    let module = build(&args.dataset)?;
+    let (name, split) = match args.split {
+        Split::Train => ("train", &module.train),
+        Split::Val => ("val", &module.val),
+        Split::Test => ("test", &module.test),
+    };
+    if split.is_empty() {
+        bail!("the {name} split of {} is empty", module.name);
+    }
+    let t = Instant::now();
+    let indices = pick(split, args.count, args.seed)?;
+    let mut tiles = Vec::with_capacity(indices.len());
+    let mut listing = Vec::with_capacity(indices.len());
+    for &i in &indices {
+        let sample = split.get(i, aug_seed(args.seed, 0, i)).with_context(|| {
+            format!("loading sample {i} of the {name} split of {}", module.name)
+        })?;
+        let label = label_text(&module, &sample.target)
+            .with_context(|| format!("decoding the label of sample {i} of the {name} split"))?;
+        listing.push(format!("{i:>8}  {label:?}"));
+        tiles.push(Tile::labelled(sample.image, &label));
+    }
+    let sheet = render_grid(&tiles, &GridOptions::default()).context("drawing the sample grid")?;
+    save_png(&sheet, &args.out).context("writing the sample grid")?;
+    tracing::info!(
+        "{} samples drawn in {:.2} s",
+        tiles.len(),
+        t.elapsed().as_secs_f64()
+    );
+    println!(
+        "wrote {} ({}x{} px): {} {name} samples of {}",
+        args.out.display(),
+        sheet.width(),
+        sheet.height(),
+        tiles.len(),
+        module.name
+    );
+    println!("   index  label");
+    for line in listing {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Builds the data module named by `args`, with its overrides applied.
+fn build(args: &DatasetArgs) -> Result<DataModule> {
+    let mut config = DatasetConfig::by_name(&args.dataset)?;
+    for kv in &args.overrides {
+        let Some((key, value)) = kv.split_once('=') else {
+            bail!("--set expects KEY=VALUE, got {kv:?}");
+        };
+        config
+            .set(key.trim(), value.trim())
+            .with_context(|| format!("--set {kv} for dataset {}", args.dataset))?;
+    }
+    let dir = DataDir::resolve(args.data_dir.as_deref());
+    let t = Instant::now();
+    let module = config.build(&dir).with_context(|| {
+        format!(
+            "loading dataset {} from {}",
+            args.dataset,
+            dir.root().display()
+        )
+    })?;
+    tracing::info!(
+        "{} built in {:.2} s",
+        module.name,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(module)
+}
+
+/// `count` indices of `split` in the order epoch 0 of a shuffling loader
+/// seeded with `seed` visits them.
+fn pick(split: &Arc<dyn Dataset>, count: usize, seed: u64) -> Result<Vec<usize>> {
+    let cfg = LoaderConfig {
+        shuffle: true,
+        seed,
+        ..LoaderConfig::default()
+    };
+    let loader = DataLoader::new(Arc::clone(split), cfg, &candle_core::Device::Cpu)?;
+    let mut order = loader.epoch_order(0);
+    order.truncate(count);
+    Ok(order)
+}
+
+/// The text of a target: the class's symbol or the decoded sequence.
+fn label_text(module: &DataModule, target: &Target) -> Result<String> {
+    Ok(match target {
+        Target::Class(c) => module
+            .vocab
+            .symbol(*c)
+            .with_context(|| {
+                format!(
+                    "class {c} is outside the {}-symbol vocabulary",
+                    module.vocab.len()
+                )
+            })?
+            .to_string(),
+        Target::Sequence(labels) => module.vocab.decode(labels)?,
+    })
 }

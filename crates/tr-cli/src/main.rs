@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 mod data;
+mod models;
 
 /// Handwritten text recognition: data, models, training and inference.
 #[derive(Parser, Debug)]
@@ -23,6 +24,8 @@ enum Command {
     /// Inspect datasets: sizes, shapes, label statistics, sample grids.
     #[command(subcommand)]
     Data(data::DataCommand),
+    /// List the model zoo: task, default data, parameter count, description.
+    Models(models::ModelsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,6 +33,7 @@ fn main() -> anyhow::Result<()> {
     init_tracing(&cli.log);
     match cli.command {
         Command::Data(cmd) => data::run(cmd),
+        Command::Models(args) => models::run(args),
     }
 }
 
