@@ -3,6 +3,7 @@
 //! A thin dispatcher: every subcommand lives in its own module and calls into
 //! the library crates (`tr-data`, `tr-models`, `tr-train`, `tr-infer`).
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod data;
@@ -26,23 +27,31 @@ enum Command {
     Data(data::DataCommand),
     /// List the model zoo: task, default data, parameter count, description.
     Models(models::ModelsArgs),
+    /// Train, validate, test or print an experiment config (dotted options
+    /// such as `--trainer.max_epochs 10` override any config field).
+    #[command(flatten)]
+    Experiment(tr_train::cli::ExperimentCommand),
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    init_tracing(&cli.log);
+    let args: Vec<String> = std::env::args().collect();
+    let (rest, overrides) = tr_train::cli::split_overrides(args.get(1..).unwrap_or_default())
+        .context("reading the command line")?;
+    let cli = Cli::parse_from(args.iter().take(1).cloned().chain(rest));
+    tr_train::cli::init_tracing(&cli.log);
+    if !overrides.is_empty() && !matches!(cli.command, Command::Experiment(_)) {
+        anyhow::bail!(
+            "dotted options such as --{} only apply to fit/validate/test/print-config",
+            overrides[0].key
+        );
+    }
     match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Models(args) => models::run(args),
+        Command::Experiment(cmd) => {
+            let mut stdout = std::io::stdout().lock();
+            tr_train::cli::run(&cmd, &overrides, &mut stdout)?;
+            Ok(())
+        }
     }
-}
-
-fn init_tracing(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
 }

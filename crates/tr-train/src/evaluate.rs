@@ -8,6 +8,7 @@ use tr_data::image_tensor::tensor_to_images;
 use tr_data::loader::DataLoader;
 use tr_data::render::{render_grid, save_png, GridOptions, Tile};
 
+use crate::config::RunConfig;
 use crate::error::Result;
 use crate::metrics::PhaseMetrics;
 use crate::progress::{Mode, PhaseProgress};
@@ -99,4 +100,25 @@ pub fn save_sample_sheet(rows: &[SampleRow], path: &Path) -> Result<()> {
     let sheet = render_grid(&tiles, &opts)?;
     save_png(&sheet, path)?;
     Ok(())
+}
+
+/// `validate`/`test` commands: builds `config`, loads `ckpt` (when given) and
+/// evaluates `split`; returns `<split>_loss`, `<split>_cer`/`<split>_acc`, ….
+pub fn assess(
+    config: RunConfig,
+    ckpt: Option<&Path>,
+    split: Split,
+) -> Result<BTreeMap<String, f64>> {
+    let session = Session::build(config)?;
+    if let Some(path) = ckpt {
+        session.restore(path)?;
+        tracing::info!(
+            "evaluating {} on the {} split",
+            path.display(),
+            split.name()
+        );
+    }
+    let loader = session.loader(split)?;
+    let mode = Mode::detect(session.config.trainer.progress_bar);
+    Ok(evaluate(&session, &loader, split, mode, 0)?.metrics)
 }

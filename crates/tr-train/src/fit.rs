@@ -48,6 +48,16 @@ fn monitor(session: &Session, name: &str, mode: Option<MonitorMode>) -> (String,
     (metric, lower)
 }
 
+/// How a call of `Fit::train_epoch` ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum EpochEnd {
+    Completed,
+    /// `max_steps` was reached on the epoch's last batch.
+    CompletedAtMaxSteps,
+    /// `max_steps` was reached before the epoch's last batch.
+    StoppedInside,
+}
+
 /// A training run in progress.
 struct Fit {
     session: Session,
@@ -69,18 +79,7 @@ pub fn fit(config: RunConfig, resume: Option<&Path>) -> Result<Summary> {
     let mut state = TrainerState::default();
     let mode = Mode::detect(t.progress_bar);
     if let Some(path) = resume {
-        let ckpt = Checkpoint::load(path, &session.device)?;
-        let here = serde_json::to_value(&session.config.model)
-            .map_err(|e| Error::config("model", e.to_string()))?;
-        if ckpt.config.get("model") != Some(&here) {
-            return Err(Error::checkpoint(format!(
-                "{}: was trained with model config {} but this config has {}",
-                path.display(),
-                ckpt.config.get("model").cloned().unwrap_or_default(),
-                here
-            )));
-        }
-        session.load_weights(&ckpt, path)?;
+        let ckpt = session.restore(path)?;
         state = serde_json::from_value(ckpt.state)
             .map_err(|e| Error::checkpoint(format!("{}: trainer state: {e}", path.display())))?;
         optimizer.load_state_tensors(&ckpt.optimizer, state.global_step)?;
@@ -183,8 +182,13 @@ impl Fit {
             && !self.state.finished
             && (max_steps == 0 || self.state.global_step < max_steps)
         {
-            let reached_max_steps = self.train_epoch(&train_loader)?;
-            let epoch = self.state.epoch; // already advanced past the finished epoch
+            let end = self.train_epoch(&train_loader)?;
+            let reached_max_steps = end != EpochEnd::Completed;
+            // Number of the epoch just trained, plus one (epochs count from 0).
+            let epoch = match end {
+                EpochEnd::StoppedInside => self.state.epoch + 1,
+                _ => self.state.epoch,
+            };
             let validate = epoch % self.cfg().check_val_every_n_epoch == 0 || reached_max_steps;
             if validate && val_loader.num_batches() > 0 {
                 let keep = if self.run.is_some() {
@@ -232,8 +236,7 @@ impl Fit {
     }
 
     /// One training epoch (or its remainder after a mid-epoch resume).
-    /// Returns true when `max_steps` was reached.
-    fn train_epoch(&mut self, loader: &tr_data::loader::DataLoader) -> Result<bool> {
+    fn train_epoch(&mut self, loader: &tr_data::loader::DataLoader) -> Result<EpochEnd> {
         let epoch = self.state.epoch;
         let n_batches = loader.num_batches();
         let accumulate = self.cfg().accumulate_grad_batches as usize;
@@ -324,6 +327,11 @@ impl Fit {
             }
         }
         progress.finish();
+        if reached_max_steps && (self.state.batch_in_epoch as usize) < n_batches {
+            // Stopped inside the epoch: keep its position so a resume with a
+            // larger `max_steps`/`max_epochs` trains exactly the batches left.
+            return Ok(EpochEnd::StoppedInside);
+        }
         let mut m = metrics.compute("train");
         if self.state.train_loss_count > 0 {
             // The epoch's mean loss includes batches trained before a mid-epoch resume.
@@ -348,7 +356,11 @@ impl Fit {
             self.state.scheduler_step += 1;
         }
         self.record("train_epoch", epoch, m)?;
-        Ok(reached_max_steps)
+        Ok(if reached_max_steps {
+            EpochEnd::CompletedAtMaxSteps
+        } else {
+            EpochEnd::Completed
+        })
     }
 
     /// Clips, checks and applies accumulated gradients; advances step and scheduler.

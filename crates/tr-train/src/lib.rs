@@ -10,6 +10,7 @@
 //! Not here: models (`tr-models`), losses/metrics (`tr-lit`), data (`tr-data`).
 
 pub mod checkpoint;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evaluate;

@@ -76,11 +76,20 @@ pub fn write_plots(run: &RunDir, log: &MetricsLog, sequence: bool) -> Result<()>
         "lr",
         &[Series {
             name: "lr",
-            points: log.series("train", "lr"),
+            points: lr_points(log),
         }],
         false,
     )?;
     Ok(())
+}
+
+/// Learning rate per logged step and at every epoch end, in step order.
+fn lr_points(log: &MetricsLog) -> Vec<(f64, f64)> {
+    let mut points = log.series("train", "lr");
+    points.extend(log.series("train_epoch", "lr"));
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.dedup_by(|a, b| a.0 == b.0);
+    points
 }
 
 /// `summary.json`: what a run achieved and what it cost.

@@ -126,6 +126,25 @@ impl Session {
         })
     }
 
+    /// Loads the checkpoint at `path` into this session's model after checking
+    /// that it was trained with the same model config; returns the checkpoint
+    /// (optimizer and trainer state) for a resume.
+    pub fn restore(&self, path: &std::path::Path) -> Result<Checkpoint> {
+        let ckpt = Checkpoint::load(path, &self.device)?;
+        let here = serde_json::to_value(&self.config.model)
+            .map_err(|e| Error::config("model", e.to_string()))?;
+        if ckpt.config.get("model") != Some(&here) {
+            return Err(Error::checkpoint(format!(
+                "{}: was trained with model config {} but this config has {}",
+                path.display(),
+                ckpt.config.get("model").cloned().unwrap_or_default(),
+                here
+            )));
+        }
+        self.load_weights(&ckpt, path)?;
+        Ok(ckpt)
+    }
+
     /// Trainable parameters, sorted by name.
     pub fn trainable(&self) -> Vec<(String, Var)> {
         tr_models::params::trainable_vars(&self.varmap)

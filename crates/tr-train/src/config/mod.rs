@@ -239,7 +239,10 @@ impl RunConfig {
 fn switch_variant(tree: &mut Value, key: &str, value: &Value) {
     let (section, keep): (&str, &[&str]) = match key {
         "model.name" => ("model", &[]),
-        "data.dataset" => ("data", &["batch_size", "num_workers", "prefetch", "data_dir"]),
+        "data.dataset" => (
+            "data",
+            &["batch_size", "num_workers", "prefetch", "data_dir"],
+        ),
         _ => return,
     };
     let tag = key.rsplit('.').next().unwrap_or(key);
