@@ -287,11 +287,11 @@ fn line_cnn_transformer_overfits_with_teacher_forcing() {
 }
 
 #[test]
-#[ignore = "slow: ResNet-18 has no width setting (11M parameters); run with -- --ignored"]
 fn resnet_transformer_overfits_with_teacher_forcing() {
     let case = Case {
         name: "resnet-transformer",
         overrides: &[
+            ("resnet_width", "8"),
             ("tf_dim", "32"),
             ("tf_fc_dim", "64"),
             ("tf_layers", "1"),

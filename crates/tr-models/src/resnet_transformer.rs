@@ -28,7 +28,7 @@ use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{check_probability, Error};
-use crate::layers::resnet::RESNET_DIM;
+use crate::layers::resnet::RESNET_WIDTH;
 use crate::layers::{Conv2d, Conv2dSpec, LayerInit, PositionalEncodingImage, ResNet18};
 use crate::model::{check_input, DataSpec, GreedyDecode, Model, Task};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
@@ -52,6 +52,10 @@ pub struct Config {
     pub tf_nhead: usize,
     /// Dropout after adding the decoder's 1-D positional encodings.
     pub pos_dropout: f64,
+    /// Channels of the ResNet's first stage (64 = torchvision's ResNet-18,
+    /// whose last stage has 8× as many: 512). Smaller values give narrow test
+    /// models; the projection to `tf_dim` follows.
+    pub resnet_width: usize,
 }
 
 impl Default for Config {
@@ -63,6 +67,7 @@ impl Default for Config {
             tf_layers: 4,
             tf_nhead: 4,
             pos_dropout: 0.1,
+            resnet_width: RESNET_WIDTH,
         }
     }
 }
@@ -93,6 +98,9 @@ impl ResnetTransformer {
                 ),
             ));
         }
+        if cfg.resnet_width == 0 {
+            return Err(Error::invalid(NAME, "resnet_width", "must be at least 1"));
+        }
         let [c, h, w] = spec.input_shape;
         let Some((fh, fw)) = ResNet18::output_size(h, w) else {
             return Err(Error::invalid(
@@ -115,9 +123,15 @@ impl ResnetTransformer {
             vb.clone(),
         )?;
         Ok(Self {
-            resnet: ResNet18::new(c, vb.pp("resnet"))?,
+            resnet: ResNet18::with_width(c, cfg.resnet_width, vb.pp("resnet"))?,
             projection: Conv2d::new(
-                Conv2dSpec::square(RESNET_DIM, cfg.tf_dim, 1, 1, 0),
+                Conv2dSpec::square(
+                    ResNet18::output_channels(cfg.resnet_width),
+                    cfg.tf_dim,
+                    1,
+                    1,
+                    0,
+                ),
                 LayerInit::KaimingFanOut,
                 vb.pp("encoder_projection"),
             )?,

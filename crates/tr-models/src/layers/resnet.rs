@@ -26,6 +26,9 @@ use super::pool::{max_pool2d, pooled_size};
 /// Output channels of the body.
 pub const RESNET_DIM: usize = 512;
 
+/// Channels of torchvision's first stage (`RESNET_DIM / 8`).
+pub const RESNET_WIDTH: usize = 64;
+
 /// torchvision's `BasicBlock`: two 3×3 convs with batch norm, residual add.
 #[derive(Clone, Debug)]
 struct BasicBlock {
@@ -87,15 +90,23 @@ pub struct ResNet18 {
 impl ResNet18 {
     /// Parameters under `vb` with torchvision's names.
     pub fn new(in_channels: usize, vb: VarBuilder) -> Result<Self> {
+        Self::with_width(in_channels, RESNET_WIDTH, vb)
+    }
+
+    /// A ResNet-18 whose stages have `width`, 2·`width`, 4·`width` and
+    /// 8·`width` channels (torchvision: `width` 64, output 512 channels).
+    /// Narrow widths make small test models; the output has
+    /// [`output_channels`](Self::output_channels)`(width)` channels.
+    pub fn with_width(in_channels: usize, width: usize, vb: VarBuilder) -> Result<Self> {
         let conv1 = Conv2d::new(
-            Conv2dSpec::square(in_channels, 64, 7, 2, 3),
+            Conv2dSpec::square(in_channels, width, 7, 2, 3),
             LayerInit::KaimingNoBias,
             vb.pp("conv1"),
         )?;
-        let bn1 = BatchNorm2d::new(64, vb.pp("bn1"))?;
-        let widths = [64, 128, 256, 512];
+        let bn1 = BatchNorm2d::new(width, vb.pp("bn1"))?;
+        let widths = [width, 2 * width, 4 * width, 8 * width];
         let mut stages = Vec::with_capacity(4);
-        let mut in_ch = 64;
+        let mut in_ch = width;
         for (i, &width) in widths.iter().enumerate() {
             let stride = if i == 0 { 1 } else { 2 };
             let vb = vb.pp(format!("layer{}", i + 1));
@@ -109,6 +120,11 @@ impl ResNet18 {
     }
 
     /// Feature-map size for an `h × w` input, or `None` when too small.
+    /// Channels of the output map for a first-stage `width`.
+    pub fn output_channels(width: usize) -> usize {
+        8 * width
+    }
+
     pub fn output_size(h: usize, w: usize) -> Option<(usize, usize)> {
         let stem = Conv2dSpec::square(1, 64, 7, 2, 3).output_size(h, w)?;
         let pooled = (pooled_size(stem.0, 3, 2, 1)?, pooled_size(stem.1, 3, 2, 1)?);
