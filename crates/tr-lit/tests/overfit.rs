@@ -238,9 +238,9 @@ fn line_cnn_overfits_with_ctc() {
 }
 
 #[test]
-#[ignore = "does not converge from seed 7: collapses to one label (lr 1e-2) or all blanks \
-            (lr 3e-3, 600 steps); one unseeded run converged in 160 steps. To investigate \
-            with the LSTM's owner; run with -- --ignored"]
+// lstm_dim 32 is too narrow for this batch from seed 7: it stalls on all
+// blanks (lr 3e-3) or on "helo" for "hello" (lr 1e-3) after 1000 steps; 64
+// memorises it in 150 steps.
 fn line_cnn_lstm_overfits_with_ctc() {
     let case = Case {
         name: "line-cnn-lstm",
@@ -250,12 +250,12 @@ fn line_cnn_lstm_overfits_with_ctc() {
             ("line_cnn.fc_dropout", "0.0"),
             ("line_cnn.window_width", "16"),
             ("line_cnn.window_stride", "8"),
-            ("lstm_dim", "32"),
+            ("lstm_dim", "64"),
             ("lstm_dropout", "0.0"),
         ],
         objective: None,
         glyph: (16, 16),
-        max_steps: 600,
+        max_steps: 400,
         lr: 3e-3,
     };
     line_case(case, &LINES, false, 8, 8);
