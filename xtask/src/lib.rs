@@ -5,5 +5,7 @@
 //! `xtask/tests/` without going through a process.
 //!
 //! * [`download`]: `cargo xtask download emnist|mnist|brown|iam [--from PATH]`.
+//! * [`lab`]: `cargo xtask lab N [--quick]`.
 
 pub mod download;
+pub mod lab;

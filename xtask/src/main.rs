@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use xtask::download;
+use xtask::{download, lab};
+
+mod bench;
 
 /// Project automation for tr: datasets, lab reproductions, benchmarks.
 #[derive(Parser, Debug)]
@@ -22,6 +24,10 @@ struct Cli {
 enum Command {
     /// Fetch or import a dataset, verify its digests and extract it.
     Download(download::DownloadArgs),
+    /// Run a lab's experiments in order and print a results table.
+    Lab(lab::LabArgs),
+    /// Time CPU training steps and inference of the line models (docs/performance.md).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +49,11 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 download::run(&args).with_context(|| format!("download {}", args.dataset))?;
             println!("{summary}");
         }
+        Command::Lab(args) => {
+            let table = lab::run(&args).with_context(|| format!("lab {}", args.number))?;
+            println!("{table}");
+        }
+        Command::Bench(args) => println!("{}", bench::run(&args).context("bench")?),
     }
     Ok(())
 }

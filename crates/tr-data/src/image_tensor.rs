@@ -90,16 +90,17 @@ pub fn tensor_to_images(tensor: &Tensor) -> Result<Vec<GrayImage>> {
 /// One grey image from a `(H, W)`, `(1, H, W)` or `(1, 1, H, W)` tensor
 /// (any float dtype), clamped and rounded as [`tensor_to_images`].
 pub fn tensor_to_image(tensor: &Tensor) -> Result<GrayImage> {
-    let (h, w) =
-        match tensor.dims() {
-            &[h, w] | &[1, h, w] | &[1, 1, h, w] => (h, w),
-            other => return Err(Error::invalid(
+    let (h, w) = match tensor.dims() {
+        &[h, w] | &[1, h, w] | &[1, 1, h, w] => (h, w),
+        other => {
+            return Err(Error::invalid(
                 "image tensor",
                 format!(
                     "expected one image of shape (H, W), (1, H, W) or (1, 1, H, W), got {other:?}"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     gray_from_values(&float_values(tensor)?, h, w)
 }
 

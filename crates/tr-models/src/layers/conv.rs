@@ -1,8 +1,12 @@
 //! 2-D convolution with per-axis kernel, stride and padding, and the
 //! course's `ConvBlock` (convolution + ReLU).
 //!
-//! Every convolution of the zoo goes through [`Conv2d::forward`], so a faster
-//! CPU kernel can be swapped in at this one place. Candle's `conv2d` takes one
+//! Every convolution of the zoo goes through [`Conv2d::forward`] (or
+//! [`Conv2d::forward_relu`]): `f32` CPU tensors take the fast kernel of
+//! [`crate::cpu::conv`] (native per-axis stride and padding, fused bias and
+//! ReLU), everything else (CUDA/Metal, other dtypes, or reference ops
+//! requested via [`crate::cpu::set_reference_ops`]) candle's `conv2d`, as
+//! follows. Candle's `conv2d` takes one
 //! stride and one padding for both axes; other cases (the LineCNN window
 //! convolution: kernel `(H/8, WW/8)`, stride `(H/8, WS/8)`) are computed as a
 //! stride-1 convolution over exactly the rows/columns the strided windows
@@ -104,6 +108,15 @@ impl Conv2d {
 
     /// `(B, in, H, W)` → `(B, out, Ho, Wo)`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.run(x, false)
+    }
+
+    /// `(B, in, H, W)` → `(B, out, Ho, Wo)` followed by ReLU (fused on the CPU).
+    pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+        self.run(x, true)
+    }
+
+    fn run(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
         let Some((ho, wo)) = self.spec.output_size(h, w) else {
             candle_core::bail!(
@@ -112,6 +125,40 @@ impl Conv2d {
                 self.spec.padding
             )
         };
+        if crate::cpu::use_fast_kernels(x) {
+            let geom = crate::cpu::ConvGeometry {
+                kernel: self.spec.kernel,
+                stride: self.spec.stride,
+                padding: self.spec.padding,
+            };
+            return crate::cpu::conv2d(x, &self.weight, self.bias.as_ref(), geom, relu);
+        }
+        let y = self.reference(x, (ho, wo))?;
+        if relu {
+            y.relu()
+        } else {
+            Ok(y)
+        }
+    }
+
+    /// [`Conv2d::forward`] with candle's reference ops whatever the device
+    /// and the [`crate::cpu::set_reference_ops`] setting (for equivalence
+    /// checks).
+    pub fn forward_reference(&self, x: &Tensor) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
+        let Some(out) = self.spec.output_size(h, w) else {
+            candle_core::bail!(
+                "conv2d kernel {:?} (padding {:?}) does not fit a {h}x{w} input",
+                self.spec.kernel,
+                self.spec.padding
+            )
+        };
+        self.reference(x, out)
+    }
+
+    /// candle's `conv2d` (any device): `(B, in, H, W)` → `(B, out, Ho, Wo)`.
+    fn reference(&self, x: &Tensor, (ho, wo): (usize, usize)) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
         let (sh, sw) = self.spec.stride;
         let (ph, pw) = self.spec.padding;
         let (kh, kw) = self.spec.kernel;
@@ -175,6 +222,6 @@ impl ConvBlock {
 
     /// `(B, in, H, W)` → `(B, out, Ho, Wo)`, non-negative.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.conv.forward(x)?.relu()
+        self.conv.forward_relu(x)
     }
 }

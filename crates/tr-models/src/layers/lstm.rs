@@ -16,8 +16,11 @@
 //! whole sequence and both directions; the recurrence then runs both
 //! directions together, one batched `(D, B, H) × (D, H, 4H)` matmul per time
 //! step, the backward direction reading the projected sequence reversed.
-//! Every LSTM of the zoo goes through [`Lstm::forward`], so a fused CPU kernel
-//! can be swapped in at this one place.
+//! Every LSTM of the zoo goes through [`Lstm::forward`]: for `f32` CPU
+//! tensors the recurrence (both directions, forward and backward through
+//! time) is the fused kernel of [`crate::cpu::lstm`]; other devices and
+//! dtypes, or reference ops requested via [`crate::cpu::set_reference_ops`],
+//! use the candle ops below.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -102,6 +105,16 @@ impl Lstm {
     /// dimension holds the forward direction's `H` outputs, then the
     /// backward direction's (PyTorch's layout). Zero initial states.
     pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.run(x, train, crate::cpu::use_fast_kernels(x))
+    }
+
+    /// [`Lstm::forward`] with candle's reference ops whatever the device and
+    /// the [`crate::cpu::set_reference_ops`] setting (for equivalence checks).
+    pub fn forward_reference(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.run(x, train, false)
+    }
+
+    fn run(&self, x: &Tensor, train: bool, fast: bool) -> Result<Tensor> {
         let (_, _, input) = x.dims3()?;
         if input != self.config.input_size {
             candle_core::bail!(
@@ -115,14 +128,14 @@ impl Lstm {
             if k > 0 {
                 x = self.dropout.forward(&x, train)?;
             }
-            x = run_layer(&x, layer, self.config.hidden_size)?;
+            x = run_layer(&x, layer, self.config.hidden_size, fast)?;
         }
         Ok(x)
     }
 }
 
 /// One layer, all its directions: `(S, B, I)` → `(S, B, D·H)`.
-fn run_layer(x: &Tensor, dirs: &[Direction], h: usize) -> Result<Tensor> {
+fn run_layer(x: &Tensor, dirs: &[Direction], h: usize, fast: bool) -> Result<Tensor> {
     let (s, b, i) = x.dims3()?;
     let d = dirs.len();
     if s == 0 {
@@ -138,8 +151,12 @@ fn run_layer(x: &Tensor, dirs: &[Direction], h: usize) -> Result<Tensor> {
     let xw = x
         .reshape((s * b, i))?
         .matmul(&w_ih.t()?)?
-        .broadcast_add(&bias)?
-        .reshape((s, b, d, 4 * h))?;
+        .broadcast_add(&bias)?;
+    if fast {
+        let w_hh = Tensor::stack(&dirs.iter().map(|p| p.w_hh.clone()).collect::<Vec<_>>(), 0)?;
+        return crate::cpu::lstm_recurrence(&xw.reshape((s, b, d * 4 * h))?, &w_hh);
+    }
+    let xw = xw.reshape((s, b, d, 4 * h))?;
     let reverse = reversed_indices(s, x)?;
     // (S, D, B, 4H) with the backward direction's steps in reverse order, so
     // recurrence step `t` reads row `t` for every direction.

@@ -1,9 +1,10 @@
 //! Building blocks of the zoo, one concept per module.
 //!
-//! The compute-heavy CPU paths each go through exactly one function, so a
-//! later fast kernel (candle `CustomOp`) replaces them in one place:
-//! convolutions through [`conv::Conv2d::forward`], max-pooling through
-//! [`pool::max_pool2d`], LSTMs through [`lstm::Lstm::forward`].
+//! The compute-heavy paths each go through exactly one function, which picks
+//! the fast CPU kernels of [`crate::cpu`] for `f32` CPU tensors and candle's
+//! own ops otherwise: convolutions through [`conv::Conv2d::forward`],
+//! max-pooling through [`pool::max_pool2d`], LSTMs through
+//! [`lstm::Lstm::forward`].
 
 pub mod attention;
 pub mod conv;

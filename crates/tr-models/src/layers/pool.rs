@@ -1,8 +1,11 @@
 //! 2-D max pooling (PyTorch's `nn.MaxPool2d`, floor mode), differentiable for
 //! any kernel, stride and padding.
 //!
-//! Every max-pool of the zoo goes through [`max_pool2d`], so a faster CPU
-//! kernel can be swapped in at this one place.
+//! Every max-pool of the zoo goes through [`max_pool2d`]: `f32` CPU tensors
+//! take the argmax kernel of [`crate::cpu::pool`] (gradient to the first
+//! maximum on exact ties, as PyTorch); other devices and dtypes, or
+//! reference ops requested via [`crate::cpu::set_reference_ops`], use the
+//! candle formulation below.
 //!
 //! Candle's own `max_pool2d` is not used: it has no padding, its backward
 //! pass needs kernel == stride, and (candle 0.11) that backward pass scales
@@ -28,6 +31,21 @@ pub fn pooled_size(n: usize, kernel: usize, stride: usize, padding: usize) -> Op
 
 /// `(B, C, H, W)` → `(B, C, Ho, Wo)` with `Ho = ⌊(H + 2p − k)/s⌋ + 1` (same for W).
 pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize, padding: usize) -> Result<Tensor> {
+    pool(x, kernel, stride, padding, crate::cpu::use_fast_kernels(x))
+}
+
+/// [`max_pool2d`] with candle's reference ops whatever the device and the
+/// [`crate::cpu::set_reference_ops`] setting (for equivalence checks).
+pub fn max_pool2d_reference(
+    x: &Tensor,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+) -> Result<Tensor> {
+    pool(x, kernel, stride, padding, false)
+}
+
+fn pool(x: &Tensor, kernel: usize, stride: usize, padding: usize, fast: bool) -> Result<Tensor> {
     let (b, c, h, w) = x.dims4()?;
     if padding * 2 > kernel {
         candle_core::bail!("max-pool padding {padding} must be at most half the kernel {kernel}")
@@ -40,6 +58,9 @@ pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize, padding: usize) -> R
             "max-pool kernel {kernel} (padding {padding}) does not fit a {h}x{w} input"
         )
     };
+    if fast {
+        return crate::cpu::max_pool2d(x, kernel, stride, padding);
+    }
     if padding == 0 && kernel == stride {
         // Non-overlapping windows: two max reductions over a reshaped view.
         let x = x.narrow(2, 0, ho * kernel)?.narrow(3, 0, wo * kernel)?;

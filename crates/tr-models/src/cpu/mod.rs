@@ -1,0 +1,199 @@
+//! Fast CPU kernels for the zoo's hot operations, as candle custom ops with
+//! forward **and** backward passes:
+//!
+//! * [`conv`]: 2-D convolution (any kernel, per-axis stride and padding) as
+//!   im2col + gemm with fused bias and ReLU; input gradient by gemm + col2im,
+//!   weight gradient by gemm against the recomputed im2col buffer, bias
+//!   gradient by a reduction. Buffers are per image, so memory stays bounded.
+//! * [`pool`]: max-pooling with argmax indices kept for the backward pass.
+//! * [`lstm`]: the recurrence of one (bi)directional LSTM layer with fused
+//!   gate math and backpropagation through time; the input projection stays a
+//!   single candle matmul over the whole sequence.
+//!
+//! Work is split over images (or directions) with rayon, so the thread count
+//! follows `RAYON_NUM_THREADS`; when there are fewer images than threads the
+//! gemm itself runs multi-threaded instead.
+//!
+//! The layers ([`crate::layers::Conv2d`], [`crate::layers::max_pool2d`],
+//! [`crate::layers::Lstm`]) use these kernels automatically for `f32`
+//! tensors on the CPU and keep candle's own ops on CUDA/Metal and other
+//! dtypes. Setting the environment variable `TR_REFERENCE_OPS=1` (read once,
+//! at the first use) or calling [`set_reference_ops`]`(true)` makes them use
+//! candle's reference ops on the CPU too — for equivalence checks and
+//! benchmarks.
+
+pub mod conv;
+mod im2col;
+pub mod lstm;
+pub mod pool;
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use candle_core::{CpuStorage, DType, Result, Storage, Tensor};
+
+pub use conv::{conv2d, ConvGeometry};
+pub use lstm::lstm_recurrence;
+pub use pool::max_pool2d;
+
+/// Environment variable that selects candle's reference ops on the CPU.
+pub const REFERENCE_OPS_ENV: &str = "TR_REFERENCE_OPS";
+
+/// 0: not decided yet (read the environment), 1: fast kernels, 2: reference ops.
+static MODE: AtomicU8 = AtomicU8::new(0);
+
+/// Forces candle's reference ops (`true`) or the fast kernels (`false`) on
+/// the CPU for every later forward pass, overriding `TR_REFERENCE_OPS`.
+pub fn set_reference_ops(reference: bool) {
+    MODE.store(if reference { 2 } else { 1 }, Ordering::SeqCst);
+}
+
+/// Whether the layers use candle's reference ops on the CPU.
+pub fn reference_ops() -> bool {
+    match MODE.load(Ordering::SeqCst) {
+        1 => false,
+        2 => true,
+        _ => {
+            let reference = std::env::var(REFERENCE_OPS_ENV)
+                .map(|v| !matches!(v.trim(), "" | "0" | "false" | "no"))
+                .unwrap_or(false);
+            // Another thread may have decided meanwhile; keep its choice.
+            let _ = MODE.compare_exchange(
+                0,
+                if reference { 2 } else { 1 },
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
+            MODE.load(Ordering::SeqCst) == 2
+        }
+    }
+}
+
+/// Whether the fast kernels apply to `x`: an `f32` CPU tensor and the
+/// reference ops not requested.
+pub fn use_fast_kernels(x: &Tensor) -> bool {
+    x.device().is_cpu() && x.dtype() == DType::F32 && !reference_ops()
+}
+
+/// The contiguous `f32` values of a CPU storage.
+pub(crate) fn cpu_f32<'a>(
+    storage: &'a CpuStorage,
+    layout: &candle_core::Layout,
+    what: &str,
+) -> Result<&'a [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        candle_core::bail!("{what}: fast CPU kernel expects f32 values")
+    };
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("{what}: fast CPU kernel expects a contiguous tensor"),
+    }
+}
+
+/// The contiguous `f32` values of a (CPU) tensor's storage; get the pair
+/// from `Tensor::storage_and_layout` of a contiguous tensor.
+pub(crate) fn host<'a>(
+    storage: &'a Storage,
+    layout: &candle_core::Layout,
+    what: &str,
+) -> Result<&'a [f32]> {
+    let Storage::Cpu(cpu) = storage else {
+        candle_core::bail!("{what}: fast CPU kernel got a non-CPU tensor")
+    };
+    cpu_f32(cpu, layout, what)
+}
+
+/// A row-major view of a matrix in a slice: element `(r, c)` at
+/// `offset + r·rs + c·cs` (transposes are views with swapped strides).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MatRef {
+    pub rs: usize,
+    pub cs: usize,
+}
+
+impl MatRef {
+    /// Row-major `(_, cols)`.
+    pub fn rows(cols: usize) -> Self {
+        Self { rs: cols, cs: 1 }
+    }
+
+    /// The transpose of a row-major `(_, cols)` matrix.
+    pub fn transposed(cols: usize) -> Self {
+        Self { rs: 1, cs: cols }
+    }
+
+    /// Largest index touched by an `(r, c)` matrix, plus one.
+    fn span(&self, r: usize, c: usize) -> usize {
+        if r == 0 || c == 0 {
+            0
+        } else {
+            (r - 1) * self.rs + (c - 1) * self.cs + 1
+        }
+    }
+}
+
+/// `dst (m, n) = [dst +] lhs (m, k) · rhs (k, n)` with the gemm crate,
+/// `threads` > 1 splitting the product with rayon.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    (m, n, k): (usize, usize, usize),
+    dst: &mut [f32],
+    dst_v: MatRef,
+    accumulate: bool,
+    lhs: &[f32],
+    lhs_v: MatRef,
+    rhs: &[f32],
+    rhs_v: MatRef,
+    threads: usize,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(dst.len() >= dst_v.span(m, n), "gemm: dst too small");
+    if k == 0 {
+        if !accumulate {
+            for r in 0..m {
+                for c in 0..n {
+                    dst[r * dst_v.rs + c * dst_v.cs] = 0.0;
+                }
+            }
+        }
+        return;
+    }
+    assert!(lhs.len() >= lhs_v.span(m, k), "gemm: lhs too small");
+    assert!(rhs.len() >= rhs_v.span(k, n), "gemm: rhs too small");
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above keep every accessed element in bounds, and
+    // `dst` is borrowed mutably so it cannot alias `lhs`/`rhs`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_v.cs as isize,
+            dst_v.rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_v.cs as isize,
+            lhs_v.rs as isize,
+            rhs.as_ptr(),
+            rhs_v.cs as isize,
+            rhs_v.rs as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+/// Rayon's thread count (honours `RAYON_NUM_THREADS`).
+pub(crate) fn threads() -> usize {
+    rayon::current_num_threads().max(1)
+}

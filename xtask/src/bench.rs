@@ -1,0 +1,293 @@
+//! `cargo xtask bench`: training-step and inference-latency benchmark of the
+//! line models on the CPU, the figures of `docs/performance.md`.
+//!
+//! For each model (default `line-cnn` and `line-cnn-lstm`, course configs,
+//! 1×28×896 EMNIST-lines inputs, 83 classes): `steps` training steps at
+//! `batch` on a `threads`-thread rayon pool — forward (model + tr-lit's
+//! `CtcLoss`), backward, AdamW step, each timed separately (medians after
+//! `warmup` steps) — then the median single-line inference latency on a
+//! 1-thread pool. Every model runs in its own child process so its peak RSS
+//! (`VmHWM`) is its own. `--reference` selects candle's reference ops
+//! instead of the fast CPU kernels (`tr_models::cpu`).
+//!
+//! `--check-training STEPS` instead trains small line models on a synthetic
+//! CTC task with both op sets from the same seed and compares their loss
+//! curves and validation CERs (see [`check`]).
+//!
+//! `bench/torch_bench.py` prints the same figures for PyTorch.
+
+mod check;
+
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use clap::Args;
+use tr_lit::CtcLoss;
+use tr_models::{default_spec, ModelConfig};
+
+/// Options of `cargo xtask bench`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Models to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "line-cnn,line-cnn-lstm")]
+    pub models: Vec<String>,
+    /// Training batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Threads of the training pool (inference latency always uses 1).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Timed training steps per model.
+    #[arg(long, default_value_t = 5)]
+    pub steps: usize,
+    /// Untimed training steps before the timed ones.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: usize,
+    /// Timed single-line inference runs (after 2 untimed ones).
+    #[arg(long, default_value_t = 20)]
+    pub latency_runs: usize,
+    /// Use candle's reference ops instead of the fast CPU kernels.
+    #[arg(long)]
+    pub reference: bool,
+    /// Instead of timing: train small models for this many steps with the
+    /// fast kernels and with the reference ops and compare validation CERs.
+    #[arg(long, value_name = "STEPS")]
+    pub check_training: Option<usize>,
+    /// Run the models in this process (used for the per-model child processes).
+    #[arg(long, hide = true)]
+    pub in_process: bool,
+}
+
+/// Figures of one model.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub model: String,
+    pub forward_ms: f64,
+    pub backward_ms: f64,
+    pub optimizer_ms: f64,
+    pub samples_per_s: f64,
+    pub peak_rss_mb: f64,
+    pub latency_ms: f64,
+}
+
+/// Column header of [`Report::row`].
+pub const HEADER: &str =
+    "model           fwd_ms   bwd_ms   opt_ms  samples/s  peak_rss_MB  latency_1t_ms";
+
+impl Report {
+    /// One aligned table row.
+    pub fn row(&self) -> String {
+        format!(
+            "{:<14} {:>7.1}  {:>7.1}  {:>7.1}  {:>9.2}  {:>11.0}  {:>13.2}",
+            self.model,
+            self.forward_ms,
+            self.backward_ms,
+            self.optimizer_ms,
+            self.samples_per_s,
+            self.peak_rss_mb,
+            self.latency_ms
+        )
+    }
+}
+
+/// Runs the benchmark and returns the text to print.
+pub fn run(args: &BenchArgs) -> Result<String> {
+    if let Some(steps) = args.check_training {
+        if steps == 0 {
+            bail!("--check-training must be positive")
+        }
+        return check::check_training(steps);
+    }
+    if args.batch == 0 || args.threads == 0 || args.steps == 0 || args.latency_runs == 0 {
+        bail!("--batch, --threads, --steps and --latency-runs must be positive")
+    }
+    tr_models::cpu::set_reference_ops(args.reference);
+    let ops = if args.reference {
+        "candle reference ops"
+    } else {
+        "tr fast CPU kernels"
+    };
+    let mut out = vec![
+        format!(
+            "# batch {}, {} threads (latency: 1 thread), {} timed steps, {ops}",
+            args.batch, args.threads, args.steps
+        ),
+        HEADER.to_string(),
+    ];
+    for model in &args.models {
+        if args.in_process {
+            out.push(bench_model(model, args)?.row());
+        } else {
+            out.push(run_child(model, args)?);
+        }
+    }
+    Ok(out.join("\n"))
+}
+
+/// Runs one model in a child process and returns its table row.
+fn run_child(model: &str, args: &BenchArgs) -> Result<String> {
+    let exe = std::env::current_exe().context("locating the xtask binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["bench", "--in-process", "--models", model])
+        .args(["--batch", &args.batch.to_string()])
+        .args(["--threads", &args.threads.to_string()])
+        .args(["--steps", &args.steps.to_string()])
+        .args(["--warmup", &args.warmup.to_string()])
+        .args(["--latency-runs", &args.latency_runs.to_string()]);
+    if args.reference {
+        cmd.arg("--reference");
+    }
+    let output = cmd
+        .output()
+        .with_context(|| format!("running the {model} benchmark"))?;
+    if !output.status.success() {
+        bail!(
+            "{model} benchmark failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .last()
+        .map(str::to_string)
+        .with_context(|| format!("{model} benchmark printed nothing"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+/// Deterministic pseudo-random values in `[0, 1)` (SplitMix64).
+fn det_values(n: usize, seed: u64) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// Measures one model in this process.
+pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
+    let config = ModelConfig::by_name(name)?;
+    let spec = default_spec(name)?;
+    let [c, h, w] = spec.input_shape;
+    let classes = spec.num_classes();
+    let label_len = spec.output_len.unwrap_or(32);
+    let dev = Device::Cpu;
+    let varmap = VarMap::new();
+    let vb = tr_models::seeded::seeded_var_builder(&varmap, 0, DType::F32, &dev);
+    let model = config.build(&spec, vb)?;
+    let b = args.batch;
+    let x = Tensor::from_vec(det_values(b * c * h * w, 1), (b, c, h, w), &dev)?;
+    // Labels 4.. (past blank and the special tokens), lengths 16..=32.
+    let labels: Vec<u32> = det_values(b * label_len, 2)
+        .iter()
+        .map(|v| 4 + (v * (classes - 4) as f32) as u32)
+        .collect();
+    let targets = Tensor::from_vec(labels, (b, label_len), &dev)?;
+    let target_lengths: Vec<usize> = (0..b).map(|i| 16 + (i * 7) % (label_len - 15)).collect();
+    let ctc = CtcLoss::default();
+    let mut opt = AdamW::new(
+        varmap.all_vars(),
+        ParamsAdamW {
+            lr: 1e-3,
+            ..Default::default()
+        },
+    )?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads)
+        .build()?;
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    clear_peak_rss();
+    pool.install(|| -> Result<()> {
+        for step in 0..args.warmup + args.steps {
+            let t0 = Instant::now();
+            let logits = model.forward(&x, true)?;
+            let steps = logits.dim(2)?;
+            let loss = ctc.forward_logits(&logits, &targets, &vec![steps; b], &target_lengths)?;
+            let fwd = ms(t0);
+            let t1 = Instant::now();
+            let grads = loss.backward()?;
+            let bwd = ms(t1);
+            let t2 = Instant::now();
+            opt.step(&grads)?;
+            let opt_ms = ms(t2);
+            tracing::info!(model = name, step, fwd, bwd, opt_ms, "training step");
+            if step >= args.warmup {
+                for (v, t) in times.iter_mut().zip([fwd, bwd, opt_ms]) {
+                    v.push(t);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let peak_rss_mb = peak_rss_mb()?;
+    let [fwd, bwd, opt_t] = times.map(median);
+    let one = x.narrow(0, 0, 1)?.contiguous()?;
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+    let latency = single.install(|| -> Result<f64> {
+        let mut v = Vec::with_capacity(args.latency_runs);
+        for run in 0..args.latency_runs + 2 {
+            let t0 = Instant::now();
+            let y = model.forward(&one, false)?;
+            y.sum_all()?.to_scalar::<f32>()?;
+            if run >= 2 {
+                v.push(ms(t0));
+            }
+        }
+        Ok(median(v))
+    })?;
+    Ok(Report {
+        model: name.to_string(),
+        forward_ms: fwd,
+        backward_ms: bwd,
+        optimizer_ms: opt_t,
+        samples_per_s: b as f64 / ((fwd + bwd + opt_t) / 1e3),
+        peak_rss_mb,
+        latency_ms: latency,
+    })
+}
+
+/// Resets the kernel's peak-RSS mark (Linux; ignored elsewhere).
+fn clear_peak_rss() {
+    if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
+        tracing::warn!("cannot reset the peak RSS mark: {e}");
+    }
+}
+
+/// `VmHWM` of this process in MB.
+fn peak_rss_mb() -> Result<f64> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .context("/proc/self/status has no VmHWM line")?;
+    let kb: f64 = line
+        .split_whitespace()
+        .nth(1)
+        .context("VmHWM line has no value")?
+        .parse()
+        .context("VmHWM value is not a number")?;
+    Ok(kb / 1024.0)
+}
