@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 
 mod data;
 mod models;
+mod predict;
+mod stage;
 
 /// Handwritten text recognition: data, models, training and inference.
 #[derive(Parser, Debug)]
@@ -27,6 +29,10 @@ enum Command {
     Data(data::DataCommand),
     /// List the model zoo: task, default data, parameter count, description.
     Models(models::ModelsArgs),
+    /// Write the inference artifact of a run's best checkpoint.
+    Stage(stage::StageArgs),
+    /// Read the text of images with a model artifact (directory or hub id).
+    Predict(predict::PredictArgs),
     /// Train, validate, test or print an experiment config (dotted options
     /// such as `--trainer.max_epochs 10` override any config field).
     #[command(flatten)]
@@ -48,6 +54,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Data(cmd) => data::run(cmd),
         Command::Models(args) => models::run(args),
+        Command::Stage(args) => stage::run(&args, &mut std::io::stdout().lock()),
+        Command::Predict(args) => predict::run(&args, &mut std::io::stdout().lock()),
         Command::Experiment(cmd) => {
             let mut stdout = std::io::stdout().lock();
             tr_train::cli::run(&cmd, &overrides, &mut stdout)?;

@@ -1,1 +1,78 @@
-//! tr-infer (placeholder)
+//! # tr-infer: read handwriting with a trained `tr` model
+//!
+//! Load a model artifact (written by `htr stage`) from a directory or from
+//! the Hugging Face hub, hand it images, get text back:
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::collections::HashMap;
+//! use candle_core::{DType, Device};
+//! use candle_nn::{VarBuilder, VarMap};
+//! use image::{DynamicImage, GrayImage, Luma};
+//! use tr_infer::artifact::{write_artifact, ArtifactSpec};
+//! use tr_infer::LineTextRecognizer;
+//! use tr_models::{DataSpec, ModelConfig};
+//!
+//! // A tiny untrained line-cnn, staged into an artifact directory. (Real
+//! // artifacts come from `htr stage --run runs/<id> --out DIR`.)
+//! let mut model = ModelConfig::by_name("line-cnn")?;
+//! model.set_str("conv_dim", "4")?;
+//! model.set_str("fc_dim", "8")?;
+//! let data = DataSpec::new([1, 28, 64], tr_data::Vocabulary::emnist(), Some(16));
+//! let varmap = VarMap::new();
+//! model.build(&data, VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+//! let weights: HashMap<_, _> = tr_models::params::named_vars(&varmap)
+//!     .into_iter()
+//!     .map(|(name, var)| (name, var.as_tensor().clone()))
+//!     .collect();
+//! let dir = tempfile::tempdir()?;
+//! write_artifact(dir.path(), &ArtifactSpec::new(model, &data), &weights)?;
+//!
+//! // Load it (every tensor is checked against the config) and read a line:
+//! // a white 300×40 scan, inverted and resized to 28 pixels high on the way.
+//! let recognizer = LineTextRecognizer::from_dir(dir.path())?;
+//! let scan = DynamicImage::ImageLuma8(GrayImage::from_fn(300, 40, |x, _| {
+//!     Luma([if x % 30 < 3 { 20 } else { 235 }])
+//! }));
+//! let prediction = recognizer.predict(&scan)?;
+//! assert!(prediction.inverted);
+//! assert_eq!(prediction.char_confidences.len(), prediction.text.chars().count());
+//! println!("{} ({:.2})", prediction.text, prediction.confidence);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What is here:
+//!
+//! * [`LineTextRecognizer`] and [`ParagraphTextRecognizer`]: `from_dir`,
+//!   `from_hub` (feature `hub`, default), `predict`, `predict_batch`;
+//!   a [`Prediction`] carries the text, per-character confidences and, for
+//!   CTC models, the time step and image column each character came from;
+//! * [`preprocess`]: any size, colour type or bit depth, either ink
+//!   polarity, EXIF orientation, very wide lines, and a pixel limit checked
+//!   on the image header before decoding;
+//! * [`decoder`]: greedy or beam search, with an optional character
+//!   language model shipped inside the artifact;
+//! * [`artifact`]: the artifact format, its verification on load and
+//!   [`artifact::write_artifact`];
+//! * [`hub`]: fetching artifacts from the Hugging Face hub (or `HF_ENDPOINT`).
+//!
+//! Not here: training, losses, metrics, data loading. The crate depends on
+//! `tr-models` and the light core of `tr-data` only.
+
+pub mod alignment;
+pub mod artifact;
+pub mod decoder;
+pub mod error;
+#[cfg(feature = "hub")]
+pub mod hub;
+pub mod prediction;
+pub mod preprocess;
+pub mod recognizer;
+
+pub use artifact::{Artifact, ArtifactConfig};
+pub use decoder::DecoderConfig;
+pub use error::{Error, Result};
+pub use prediction::Prediction;
+pub use preprocess::{Polarity, Preprocessing};
+pub use recognizer::{LineTextRecognizer, ParagraphTextRecognizer};

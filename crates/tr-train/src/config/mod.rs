@@ -233,20 +233,23 @@ impl RunConfig {
     }
 }
 
-/// `--model.name X` / `--data.dataset X` choosing a different variant than the file: the
-/// old variant's settings do not apply to the new one, so the section restarts from the new
+/// `--model.name X` / `--data.dataset X` / `--trainer.optimizer.name X` /
+/// `--trainer.scheduler.name X` choosing a different variant than the file: the old
+/// variant's settings do not apply to the new one, so the section restarts from the new
 /// variant's defaults (the loader settings of `data` are kept).
 fn switch_variant(tree: &mut Value, key: &str, value: &Value) {
-    let (section, keep): (&str, &[&str]) = match key {
-        "model.name" => ("model", &[]),
-        "data.dataset" => (
-            "data",
-            &["batch_size", "num_workers", "prefetch", "data_dir"],
-        ),
+    let keep: &[&str] = match key {
+        "model.name" | "trainer.optimizer.name" | "trainer.scheduler.name" => &[],
+        "data.dataset" => &["batch_size", "num_workers", "prefetch", "data_dir"],
         _ => return,
     };
-    let tag = key.rsplit('.').next().unwrap_or(key);
-    let Some(Value::Object(map)) = tree.get_mut(section) else {
+    let Some((section, tag)) = key.rsplit_once('.') else {
+        return;
+    };
+    let node = section
+        .split('.')
+        .try_fold(&mut *tree, |node, part| node.get_mut(part));
+    let Some(Value::Object(map)) = node else {
         return;
     };
     if map.get(tag) == Some(value) {
@@ -309,6 +312,15 @@ fn fill_defaults(tree: &mut Value) -> Result<()> {
                     .or_insert_with(|| Value::String(default.to_string()));
             }
             _ => return Err(Error::config(section, "expected a mapping")),
+        }
+    }
+    // A file or override may give `trainer.optimizer.lr` without the optimizer's name:
+    // the variant is then the default one.
+    for sub in ["optimizer", "scheduler"] {
+        if let Some(Value::Object(section)) = map.get_mut("trainer").and_then(|t| t.get_mut(sub)) {
+            if !section.contains_key("name") {
+                section.insert("name".into(), defaults["trainer"][sub]["name"].clone());
+            }
         }
     }
     map.entry("reference".to_string()).or_insert(Value::Null);

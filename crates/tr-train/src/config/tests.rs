@@ -152,3 +152,26 @@ fn every_lab_config_in_the_repo_resolves() {
     }
     assert!(n >= 10, "only {n} lab configs found");
 }
+
+#[test]
+fn optimizer_settings_without_a_name_use_the_default_optimizer() {
+    let path = std::env::temp_dir().join(format!("tr-opt-{}.yaml", std::process::id()));
+    std::fs::write(&path, "name: x\n").unwrap();
+    let cfg = RunConfig::load(Some(&path), &ov(&[("trainer.optimizer.lr", "0.003")])).unwrap();
+    assert_eq!(cfg.trainer.optimizer.lr(), 0.003);
+    let cfg = RunConfig::load(
+        None,
+        &ov(&[
+            ("trainer.optimizer.name", "sgd"),
+            ("trainer.scheduler.name", "one-cycle"),
+            ("trainer.scheduler.max_lr", "0.01"),
+        ]),
+    )
+    .unwrap();
+    let yaml = cfg.to_yaml().unwrap();
+    assert!(
+        yaml.contains("name: sgd") && yaml.contains("max_lr: 0.01"),
+        "{yaml}"
+    );
+    std::fs::remove_file(path).ok();
+}

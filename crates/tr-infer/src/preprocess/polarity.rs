@@ -1,0 +1,149 @@
+//! Ink polarity and contrast: the models are trained on bright ink (255) on
+//! a black (0) background; scans and photos are dark ink on light paper.
+//!
+//! `W × H` grey in, `W × H` grey out:
+//!
+//! 1. **Detect** ([`Polarity::Auto`]): handwriting covers a minority of the
+//!    pixels, so the median grey level is the background. A median above
+//!    127 means light paper: the image is inverted (`v → 255 − v`).
+//! 2. **Stretch** (when enabled): the background level (median) is mapped to
+//!    0 and the ink level (99.5th percentile) to 255, linearly, clamping —
+//!    grey paper and faded ink become the black/white contrast of the
+//!    training data. Images whose ink level is within 16 grey levels of the
+//!    background (blank or flat) are left as they are.
+
+use image::GrayImage;
+use serde::{Deserialize, Serialize};
+
+/// Which way round the ink is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Polarity {
+    /// Detect from the median grey level (see the module docs).
+    #[default]
+    Auto,
+    /// Bright ink on a dark background (the training polarity): kept.
+    BrightInk,
+    /// Dark ink on a light background: inverted.
+    DarkInk,
+}
+
+/// What [`normalise`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolarityReport {
+    /// The image was inverted.
+    pub inverted: bool,
+    /// Background and ink levels used by the stretch (after inversion), if it was applied.
+    pub stretched: Option<(u8, u8)>,
+}
+
+/// True when `image` looks like dark ink on light paper.
+pub fn is_dark_ink(image: &GrayImage) -> bool {
+    percentile(&histogram(image), 0.5) > 127
+}
+
+/// Brings `image` to the training polarity and, if `stretch`, contrast.
+pub fn normalise(
+    image: &GrayImage,
+    polarity: Polarity,
+    stretch: bool,
+) -> (GrayImage, PolarityReport) {
+    let invert = match polarity {
+        Polarity::Auto => is_dark_ink(image),
+        Polarity::BrightInk => false,
+        Polarity::DarkInk => true,
+    };
+    let mut out = image.clone();
+    if invert {
+        out.iter_mut().for_each(|v| *v = 255 - *v);
+    }
+    let mut report = PolarityReport {
+        inverted: invert,
+        stretched: None,
+    };
+    if stretch {
+        let hist = histogram(&out);
+        let (bg, ink) = (percentile(&hist, 0.5), percentile(&hist, 0.995));
+        if ink > bg.saturating_add(16) && !(bg == 0 && ink == 255) {
+            let (lo, span) = (f32::from(bg), f32::from(ink - bg));
+            out.iter_mut().for_each(|v| {
+                *v = ((f32::from(*v) - lo) * 255.0 / span)
+                    .round()
+                    .clamp(0.0, 255.0) as u8;
+            });
+            report.stretched = Some((bg, ink));
+        }
+    }
+    (out, report)
+}
+
+fn histogram(image: &GrayImage) -> [u64; 256] {
+    let mut h = [0u64; 256];
+    for &v in image.as_raw() {
+        h[v as usize] += 1;
+    }
+    h
+}
+
+/// Smallest level with at least fraction `q` of the pixels at or below it.
+fn percentile(hist: &[u64; 256], q: f64) -> u8 {
+    let total: u64 = hist.iter().sum();
+    let want = ((total as f64) * q).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (level, &n) in hist.iter().enumerate() {
+        seen += n;
+        if seen >= want {
+            return level as u8;
+        }
+    }
+    255
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    /// A stroke of `ink` on `paper` covering a fifth of the image.
+    fn page(paper: u8, ink: u8) -> GrayImage {
+        GrayImage::from_fn(20, 10, |x, _| Luma([if x % 5 == 0 { ink } else { paper }]))
+    }
+
+    #[test]
+    fn dark_ink_is_inverted_and_stretched() {
+        let (out, r) = normalise(&page(220, 40), Polarity::Auto, true);
+        assert!(r.inverted);
+        assert_eq!(r.stretched, Some((35, 215)));
+        assert_eq!(out.get_pixel(0, 0).0[0], 255);
+        assert_eq!(out.get_pixel(1, 0).0[0], 0);
+    }
+
+    #[test]
+    fn training_polarity_is_untouched() {
+        let img = page(0, 255);
+        let (out, r) = normalise(&img, Polarity::Auto, true);
+        assert_eq!(out, img);
+        assert_eq!(
+            r,
+            PolarityReport {
+                inverted: false,
+                stretched: None
+            }
+        );
+        // A scan and its inverted twin normalise to the same image.
+        let (a, _) = normalise(&page(230, 30), Polarity::Auto, true);
+        let (b, _) = normalise(&page(25, 225), Polarity::Auto, true);
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn forced_polarity_and_flat_images() {
+        let (out, r) = normalise(&page(0, 255), Polarity::DarkInk, false);
+        assert!(r.inverted);
+        assert_eq!(out.get_pixel(1, 0).0[0], 255);
+        let flat = GrayImage::from_pixel(4, 4, Luma([10]));
+        let (out, r) = normalise(&flat, Polarity::Auto, true);
+        assert_eq!(out, flat);
+        assert_eq!(r.stretched, None);
+    }
+}

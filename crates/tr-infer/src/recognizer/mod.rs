@@ -1,0 +1,151 @@
+//! The two recognisers users embed:
+//!
+//! * [`LineTextRecognizer`]: one line of handwriting per image, for the
+//!   line models (`line-cnn-simple`, `line-cnn`, `line-cnn-lstm`,
+//!   `line-cnn-transformer`). Lines of any length are resized to the model
+//!   height; CTC models read very wide lines window by window.
+//! * [`ParagraphTextRecognizer`]: a paragraph or page per image, for
+//!   `resnet-transformer` (the course's production class); the image is
+//!   fitted into the model's input and decoded autoregressively, lines
+//!   separated by `\n`.
+//!
+//! Both load an artifact ([`crate::artifact`]) from a directory or from the
+//! Hugging Face hub, and share the same preprocessing and decoding engine.
+
+mod engine;
+
+use std::path::Path;
+
+use image::DynamicImage;
+
+use crate::artifact::{Artifact, ArtifactConfig};
+use crate::decoder::DecoderConfig;
+use crate::error::{Error, Result};
+use crate::prediction::Prediction;
+use crate::preprocess::{load_image_file, Preprocessing};
+use engine::{Engine, Layout};
+
+macro_rules! recognizer_api {
+    ($ty:ident, $layout:expr) => {
+        impl $ty {
+            /// Loads and verifies the artifact in `dir` (see [`Artifact::load`]).
+            pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
+                Self::from_artifact(Artifact::load(dir.as_ref())?)
+            }
+
+            /// Downloads (or reuses the cached copy of) the artifact of hub
+            /// repository `repo_id` (`owner/name`) and loads it. The endpoint
+            /// is `HF_ENDPOINT` (default `https://huggingface.co`), the cache
+            /// `HF_HUB_CACHE` / `HF_HOME` (see [`crate::hub`]).
+            #[cfg(feature = "hub")]
+            pub fn from_hub(repo_id: &str) -> Result<Self> {
+                Self::from_hub_with(repo_id, &crate::hub::HubOptions::default())
+            }
+
+            /// [`Self::from_hub`] with an explicit endpoint, cache or revision.
+            #[cfg(feature = "hub")]
+            pub fn from_hub_with(repo_id: &str, options: &crate::hub::HubOptions) -> Result<Self> {
+                Self::from_dir(crate::hub::fetch_artifact(repo_id, options)?)
+            }
+
+            /// Wraps a loaded artifact, checking that its model suits this recogniser.
+            pub fn from_artifact(artifact: Artifact) -> Result<Self> {
+                check_layout(&artifact, $layout)?;
+                Ok(Self {
+                    engine: Engine::new(artifact, $layout)?,
+                })
+            }
+
+            /// Replaces the preprocessing settings.
+            pub fn with_preprocessing(mut self, preprocessing: Preprocessing) -> Self {
+                self.engine.preprocessing = preprocessing;
+                self
+            }
+
+            /// Model inputs per forward pass in [`Self::predict_batch`] (default 16).
+            pub fn with_batch_size(mut self, batch_size: usize) -> Result<Self> {
+                self.engine.set_batch_size(batch_size)?;
+                Ok(self)
+            }
+
+            /// Replaces the decoder (the artifact's is the default). A beam
+            /// decoder's LM file is read from the artifact directory.
+            pub fn set_decoder(&mut self, decoder: DecoderConfig) -> Result<()> {
+                self.engine.set_decoder(decoder)
+            }
+
+            /// A beam decoder of `width` that keeps the artifact's language
+            /// model, if it ships one.
+            pub fn beam_decoder(&self, width: usize) -> DecoderConfig {
+                self.engine.beam_decoder(width)
+            }
+
+            /// The decoder in use.
+            pub fn decoder(&self) -> &DecoderConfig {
+                &self.engine.decoder
+            }
+
+            /// The preprocessing settings in use.
+            pub fn preprocessing(&self) -> &Preprocessing {
+                &self.engine.preprocessing
+            }
+
+            /// The artifact's `config.json`.
+            pub fn config(&self) -> &ArtifactConfig {
+                &self.engine.artifact.config
+            }
+
+            /// Reads the text of one image.
+            pub fn predict(&self, image: &DynamicImage) -> Result<Prediction> {
+                let mut out = self.engine.predict_batch(std::slice::from_ref(image))?;
+                out.pop()
+                    .ok_or_else(|| Error::invalid("prediction", "no output for the image"))
+            }
+
+            /// Reads the text of several images, batching the model's forward
+            /// passes. An image that cannot be processed fails the call with
+            /// an error naming its index.
+            pub fn predict_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
+                self.engine.predict_batch(images)
+            }
+
+            /// Reads an image file (`-` = standard input) under the pixel
+            /// limit and predicts its text.
+            pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+                let image = load_image_file(path.as_ref(), self.engine.preprocessing.max_pixels)?;
+                self.predict(&image)
+            }
+        }
+    };
+}
+
+/// Recognises one line of handwriting per image (see the module docs).
+pub struct LineTextRecognizer {
+    engine: Engine,
+}
+
+/// Recognises a paragraph of handwriting per image (see the module docs).
+pub struct ParagraphTextRecognizer {
+    engine: Engine,
+}
+
+recognizer_api!(LineTextRecognizer, Layout::Line);
+recognizer_api!(ParagraphTextRecognizer, Layout::Page);
+
+const PARAGRAPH_MODELS: [&str; 1] = [tr_models::resnet_transformer::NAME];
+
+fn check_layout(artifact: &Artifact, layout: Layout) -> Result<()> {
+    let name = artifact.config.model.name();
+    let paragraph = PARAGRAPH_MODELS.contains(&name);
+    match (layout, paragraph) {
+        (Layout::Line, true) => Err(Error::invalid(
+            "model",
+            format!("{name} reads paragraphs; use ParagraphTextRecognizer"),
+        )),
+        (Layout::Page, false) => Err(Error::invalid(
+            "model",
+            format!("{name} reads single lines; use LineTextRecognizer"),
+        )),
+        _ => Ok(()),
+    }
+}
