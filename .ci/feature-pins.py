@@ -32,7 +32,7 @@ def tree(args, edges):
 def main():
     closure = set(tree(["-p", "candle-nn"], "normal,build").keys())
     missing = {}
-    for edges, section in (("normal", "dependencies"), ("build", "build-dependencies")):
+    for edges, section in (("normal,dev", "dependencies"), ("build", "build-dependencies")):
         ws = tree(["--workspace"], edges)
         for sel in SELECTIONS[1:]:
             got = tree(sel, edges)
