@@ -4,11 +4,13 @@
 //! For each model (default `line-cnn` and `line-cnn-lstm`, course configs,
 //! 1×28×896 EMNIST-lines inputs, 83 classes): `steps` training steps at
 //! `batch` on a `threads`-thread rayon pool — forward (model + tr-lit's
-//! `CtcLoss`), backward, AdamW step, each timed separately (medians after
+//! `CtcLoss`), backward, AdamW step (the trainer's `tr_train::optim`,
+//! gradients copied out of candle's store included), each timed separately (medians after
 //! `warmup` steps) — then the median single-line inference latency on a
 //! 1-thread pool. Every model runs in its own child process so its peak RSS
 //! (`VmHWM`) is its own. `--reference` selects candle's reference ops
-//! instead of the fast CPU kernels (`tr_models::cpu`).
+//! instead of the fast CPU kernels (`tr_models::cpu`) and the tensor-op
+//! AdamW instead of the fused in-place one.
 //!
 //! `--check-training STEPS` instead trains small line models on a synthetic
 //! CTC task with both op sets from the same seed and compares their loss
@@ -22,11 +24,13 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use candle_core::Var;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::VarMap;
 use clap::Args;
 use tr_lit::CtcLoss;
 use tr_models::{default_spec, ModelConfig};
+use tr_train::optim::{Grads, Optimizer, OptimizerConfig};
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug, Clone)]
@@ -207,13 +211,25 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
     let targets = Tensor::from_vec(labels, (b, label_len), &dev)?;
     let target_lengths: Vec<usize> = (0..b).map(|i| 16 + (i * 7) % (label_len - 15)).collect();
     let ctc = CtcLoss::default();
-    let mut opt = AdamW::new(
-        varmap.all_vars(),
-        ParamsAdamW {
+    // The trainer's AdamW (fused in-place update unless --reference).
+    let params: Vec<(String, Var)> = varmap
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the model's parameter map is poisoned"))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let vars: Vec<Var> = params.iter().map(|(_, v)| v.clone()).collect();
+    let mut opt = Optimizer::new(
+        OptimizerConfig::AdamW {
             lr: 1e-3,
-            ..Default::default()
+            betas: (0.9, 0.999),
+            eps: 1e-8,
+            weight_decay: 0.01,
         },
+        params,
     )?;
+    opt.set_fused(!args.reference);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads)
         .build()?;
@@ -227,9 +243,11 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
             let loss = ctc.forward_logits(&logits, &targets, &vec![steps; b], &target_lengths)?;
             let fwd = ms(t0);
             let t1 = Instant::now();
-            let grads = loss.backward()?;
+            let store = loss.backward()?;
             let bwd = ms(t1);
             let t2 = Instant::now();
+            let grads = Grads::from_store(&store, &vars);
+            drop(store);
             opt.step(&grads)?;
             let opt_ms = ms(t2);
             tracing::info!(model = name, step, fwd, bwd, opt_ms, "training step");

@@ -446,7 +446,7 @@ impl Fit {
             })
             .map_err(|e| Error::checkpoint(e.to_string()))?,
             weights: self.session.weights(),
-            optimizer: self.optimizer.state_tensors(),
+            optimizer: self.optimizer.state_tensors()?,
         })
     }
 

@@ -110,6 +110,7 @@ fn forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, d: &Dims, relu: bool) -> 
 /// forward output, used for the ReLU mask).
 fn backward(x: &[f32], w: &[f32], y: &[f32], dy: &[f32], d: &Dims, relu: bool) -> [Vec<f32>; 3] {
     let (k, n, o) = (d.k(), d.n(), d.o);
+    // Every image's slice is written before it is read (see `image`).
     let mut dx = vec![0f32; d.b * d.image()];
     // Weight and bias gradients: one accumulator per rayon task, summed at the end.
     type Acc = (Vec<f32>, Vec<f32>);
@@ -163,6 +164,11 @@ fn backward(x: &[f32], w: &[f32], y: &[f32], dy: &[f32], d: &Dims, relu: bool) -
                 );
                 return;
             }
+            // col2im adds into `dxi`. Write its zeros first: adding into the
+            // still-untouched pages of a fresh allocation would map the shared
+            // zero page on the read and fault again, with a TLB shootdown to
+            // every core, on the write.
+            dxi.fill(0.0);
             // Tiles of output rows, as in the forward pass.
             let rows = d.tile_rows();
             for oh in (0..d.ho).step_by(rows) {

@@ -22,6 +22,7 @@ use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 
+use super::activation::{sigmoid_in_place, tanh_in_place};
 use super::{cpu_f32, gemm, host, threads, MatRef};
 
 /// Sizes of one call.
@@ -56,10 +57,6 @@ impl Dims {
     fn gemm_threads(&self) -> usize {
         (threads() / self.d).max(1)
     }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + (-x).exp())
 }
 
 /// What one direction's forward pass keeps, in processing order.
@@ -108,19 +105,27 @@ fn forward_dir(xw: &[f32], w_hh: &[f32], m: &Dims, dir: usize, t: usize) -> DirC
         }
         for bi in 0..b {
             let a = &mut gates[bi * g4..(bi + 1) * g4];
-            for j in 0..h {
-                let (i, f) = (sigmoid(a[j]), sigmoid(a[h + j]));
-                let (g, o) = (a[2 * h + j].tanh(), sigmoid(a[3 * h + j]));
-                let c_prev = if step > 0 {
-                    prev_cells[((step - 1) * b + bi) * h + j]
-                } else {
-                    0.0
-                };
-                let cell = f * c_prev + i * g;
-                cur_cells[bi * h + j] = cell;
-                cur_hs[bi * h + j] = o * cell.tanh();
-                (a[j], a[h + j], a[2 * h + j], a[3 * h + j]) = (i, f, g, o);
+            // Gate order i, f, g, o: σ on i and f, tanh on g, σ on o.
+            sigmoid_in_place(&mut a[..2 * h]);
+            tanh_in_place(&mut a[2 * h..3 * h]);
+            sigmoid_in_place(&mut a[3 * h..]);
+            let (ifg, o) = a.split_at(3 * h);
+            let (i, rest) = ifg.split_at(h);
+            let (f, g) = rest.split_at(h);
+            let cell = &mut cur_cells[bi * h..(bi + 1) * h];
+            let ig = cell.iter_mut().zip(i.iter().zip(g));
+            if step > 0 {
+                let c_prev = &prev_cells[((step - 1) * b + bi) * h..][..h];
+                for ((cell, (i, g)), (f, cp)) in ig.zip(f.iter().zip(c_prev)) {
+                    *cell = f * cp + i * g;
+                }
+            } else {
+                ig.for_each(|(cell, (i, g))| *cell = i * g);
             }
+            let hid = &mut cur_hs[bi * h..(bi + 1) * h];
+            hid.copy_from_slice(cell);
+            tanh_in_place(hid);
+            hid.iter_mut().zip(o).for_each(|(v, o)| *v *= o);
         }
     }
     c
@@ -141,6 +146,7 @@ fn backward_dir(
     let mut da = vec![0f32; s * b * g4];
     let mut dh_next = vec![0f32; b * h];
     let mut dc_next = vec![0f32; b * h];
+    let mut tanh_cell = vec![0f32; h];
     for step in (0..s).rev() {
         let time = m.time(dir, step);
         let da_step = &mut da[step * b * g4..(step + 1) * b * g4];
@@ -148,16 +154,17 @@ fn backward_dir(
             let acts = &c.acts[(step * b + bi) * g4..(step * b + bi + 1) * g4];
             let out = &mut da_step[bi * g4..(bi + 1) * g4];
             let dy_row = &dy[(time * b + bi) * d * h + dir * h..][..h];
+            tanh_cell.copy_from_slice(&c.cells[(step * b + bi) * h..][..h]);
+            tanh_in_place(&mut tanh_cell);
             for j in 0..h {
                 let k = bi * h + j;
                 let (i, f, g, o) = (acts[j], acts[h + j], acts[2 * h + j], acts[3 * h + j]);
-                let cell = c.cells[step * b * h + k];
                 let c_prev = if step > 0 {
                     c.cells[(step - 1) * b * h + k]
                 } else {
                     0.0
                 };
-                let tc = cell.tanh();
+                let tc = tanh_cell[j];
                 let dh = dy_row[j] + dh_next[k];
                 let dc = dh * o * (1.0 - tc * tc) + dc_next[k];
                 out[j] = dc * g * i * (1.0 - i);

@@ -8,7 +8,8 @@
 //! * [`pool`]: max-pooling with argmax indices kept for the backward pass.
 //! * [`lstm`]: the recurrence of one (bi)directional LSTM layer with fused
 //!   gate math and backpropagation through time; the input projection stays a
-//!   single candle matmul over the whole sequence.
+//!   single candle matmul over the whole sequence; sigmoid and tanh are
+//!   vectorised ([`activation`]).
 //!
 //! Work is split over images (or directions) with rayon, so the thread count
 //! follows `RAYON_NUM_THREADS`; when there are fewer images than threads the
@@ -22,6 +23,7 @@
 //! candle's reference ops on the CPU too — for equivalence checks and
 //! benchmarks.
 
+mod activation;
 pub mod conv;
 mod im2col;
 pub mod lstm;

@@ -8,6 +8,7 @@
 //! Nesterov), so learning rates from the course carry over.
 
 pub mod clip;
+mod fused;
 mod grads;
 
 pub use grads::Grads;
@@ -144,6 +145,8 @@ pub struct Optimizer {
     lr: f64,
     /// Number of `step` calls so far (Adam's bias-correction `t`).
     steps: u64,
+    /// Adam/AdamW update `f32` CPU parameters in place ([`fused`]).
+    fused: bool,
 }
 
 impl Optimizer {
@@ -166,7 +169,15 @@ impl Optimizer {
             config,
             slots,
             steps: 0,
+            fused: true,
         })
+    }
+
+    /// Turns the in-place Adam/AdamW update for `f32` CPU parameters on
+    /// (the default) or off; both give the same values, the fused one
+    /// without allocating.
+    pub fn set_fused(&mut self, fused: bool) {
+        self.fused = fused;
     }
 
     /// Current learning rate.
@@ -219,6 +230,19 @@ impl Optimizer {
                     } else {
                         g
                     };
+                    if self.fused && fused::applies(p, &g) {
+                        let step = fused::AdamStep {
+                            b1: *b1,
+                            b2: *b2,
+                            eps: *eps,
+                            lr,
+                            bc1: 1.0 - b1.powi(t),
+                            bc2: 1.0 - b2.powi(t),
+                            decoupled_decay: if decoupled { lr * weight_decay } else { 0.0 },
+                        };
+                        fused::adam(p, &g, &mut slot.m, &mut slot.v, &step)?;
+                        continue;
+                    }
                     let m = match &slot.m {
                         Some(m) => ((m * *b1)? + (&g * (1.0 - b1))?)?,
                         None => (&g * (1.0 - b1))?,
@@ -276,21 +300,22 @@ impl Optimizer {
 
     /// The optimizer's buffers as named tensors (`exp_avg/<param>`,
     /// `exp_avg_sq/<param>`, `momentum/<param>`), for checkpoints.
-    pub fn state_tensors(&self) -> HashMap<String, Tensor> {
+    pub fn state_tensors(&self) -> Result<HashMap<String, Tensor>> {
         let (m_name, v_name) = match self.config {
             OptimizerConfig::Sgd { .. } => ("momentum", ""),
             _ => ("exp_avg", "exp_avg_sq"),
         };
         let mut out = HashMap::new();
         for s in &self.slots {
+            // Copies: the fused update changes the buffers in place.
             if let Some(m) = &s.m {
-                out.insert(format!("{m_name}/{}", s.name), m.clone());
+                out.insert(format!("{m_name}/{}", s.name), m.copy()?);
             }
             if let Some(v) = &s.v {
-                out.insert(format!("{v_name}/{}", s.name), v.clone());
+                out.insert(format!("{v_name}/{}", s.name), v.copy()?);
             }
         }
-        out
+        Ok(out)
     }
 
     /// Restores buffers saved by [`Self::state_tensors`] and the step count.
@@ -329,7 +354,12 @@ impl Optimizer {
                         t.dims(),
                         s.var.dims()
                     ))),
-                    Some(t) => Ok(Some(t.to_device(s.var.device())?.to_dtype(s.var.dtype())?)),
+                    // A copy of its own: the fused update writes it in place.
+                    Some(t) => Ok(Some(
+                        t.to_device(s.var.device())?
+                            .to_dtype(s.var.dtype())?
+                            .copy()?,
+                    )),
                 }
             };
             s.m = fetch(format!("{m_name}/{}", s.name))?;
