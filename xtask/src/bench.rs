@@ -109,6 +109,9 @@ pub fn run(args: &BenchArgs) -> Result<String> {
         bail!("--batch, --threads, --steps and --latency-runs must be positive")
     }
     tr_models::cpu::set_reference_ops(args.reference);
+    // As the trainer does (tr_train::alloc); each per-model child process
+    // runs this function too (`--in-process`), so it applies there as well.
+    tr_train::alloc::keep_freed_memory();
     let ops = if args.reference {
         "candle reference ops"
     } else {

@@ -139,6 +139,9 @@ pub fn run(
         out.write_all(text.as_bytes())
             .map_err(|e| Error::io(Path::new("<stdout>"), e))
     };
+    if !matches!(command, ExperimentCommand::PrintConfig(_)) {
+        crate::alloc::keep_freed_memory();
+    }
     match command {
         ExperimentCommand::PrintConfig(args) => {
             let cfg = load_config(args, overrides)?;

@@ -9,6 +9,7 @@
 //!
 //! Not here: models (`tr-models`), losses/metrics (`tr-lit`), data (`tr-data`).
 
+pub mod alloc;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;

@@ -30,7 +30,7 @@ fn exp(x: f32) -> f32 {
     let p = p * r + 8.333_452e-3;
     let p = p * r + 4.166_579_6e-2;
     let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
+    let p = p * r + 0.5;
     let e = p * (r * r) + r + 1.0;
     // `t`'s bits are ROUND's plus n, with |n| ≤ 127.
     let k = t.to_bits().wrapping_sub(ROUND.to_bits());
