@@ -163,8 +163,14 @@ pub(super) fn adam(
     s: &AdamStep,
 ) -> Result<()> {
     let g = g.contiguous()?;
-    let m = m.get_or_insert_with_result(|| p.zeros_like())?;
-    let v = v.get_or_insert_with_result(|| p.zeros_like())?;
+    let m = match m {
+        Some(m) => m,
+        None => m.insert(p.zeros_like()?),
+    };
+    let v = match v {
+        Some(v) => v,
+        None => v.insert(p.zeros_like()?),
+    };
     m.inplace_op2(
         &g,
         &Moment {
@@ -189,19 +195,4 @@ pub(super) fn adam(
             step: s.lr / s.bc1,
         },
     )
-}
-
-/// `Option::get_or_insert_with` for a fallible constructor.
-trait GetOrInsertWithResult<T> {
-    fn get_or_insert_with_result(&mut self, f: impl FnOnce() -> Result<T>) -> Result<&mut T>;
-}
-
-impl<T> GetOrInsertWithResult<T> for Option<T> {
-    fn get_or_insert_with_result(&mut self, f: impl FnOnce() -> Result<T>) -> Result<&mut T> {
-        if self.is_none() {
-            *self = Some(f()?);
-        }
-        // Just filled above when it was empty.
-        Ok(self.as_mut().expect("filled above"))
-    }
 }
