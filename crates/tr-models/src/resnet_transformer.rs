@@ -88,7 +88,7 @@ impl ResnetTransformer {
     pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         spec.check_basic(NAME)?;
         check_probability(NAME, "pos_dropout", cfg.pos_dropout)?;
-        if cfg.tf_dim % 4 != 0 {
+        if !cfg.tf_dim.is_multiple_of(4) {
             return Err(Error::invalid(
                 NAME,
                 "tf_dim",

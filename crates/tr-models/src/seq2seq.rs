@@ -79,14 +79,14 @@ impl TokenDecoder {
         check_positive(model, "tf_layers", c.num_layers)?;
         check_probability(model, "tf_dropout", c.dropout)?;
         check_probability(model, "pos_dropout", c.pos_dropout)?;
-        if c.dim % c.num_heads != 0 {
+        if !c.dim.is_multiple_of(c.num_heads) {
             return Err(Error::invalid(
                 model,
                 "tf_dim",
                 format!("{} is not divisible by tf_nhead = {}", c.dim, c.num_heads),
             ));
         }
-        if c.dim % 2 != 0 {
+        if !c.dim.is_multiple_of(2) {
             return Err(Error::invalid(
                 model,
                 "tf_dim",

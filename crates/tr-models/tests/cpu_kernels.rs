@@ -157,6 +157,32 @@ fn conv_large_images_split_into_several_tiles_match_reference() -> anyhow::Resul
 }
 
 #[test]
+fn conv_winograd_shapes_match_reference() -> anyhow::Result<()> {
+    // 3×3 stride-1 convolutions with 8–32 input channels take the Winograd
+    // forward pass: odd heights and widths (partial 2×2 tiles), padding 0
+    // and 1, batch 1 and more images than threads.
+    check_conv(
+        Conv2dSpec::square(8, 5, 3, 1, 0),
+        LayerInit::Torch,
+        (3, 9, 40),
+        true,
+    )?;
+    check_conv(
+        Conv2dSpec::square(16, 6, 3, 1, 1),
+        LayerInit::KaimingFanOut,
+        (1, 7, 33),
+        false,
+    )?;
+    check_conv(
+        Conv2dSpec::square(32, 32, 3, 1, 1),
+        LayerInit::KaimingFanOut,
+        (2, 6, 301),
+        true,
+    )?;
+    Ok(())
+}
+
+#[test]
 fn conv_resnet_shapes_match_reference() -> anyhow::Result<()> {
     // ResNet stem 7×7 stride 2 padding 3 and 1×1 stride 2 downsample, no bias.
     check_conv(

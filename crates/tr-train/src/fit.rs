@@ -305,7 +305,7 @@ impl Fit {
             if pending == accumulate || last_in_epoch {
                 self.apply(&mut grads, &trainable)?;
                 pending = 0;
-                if self.state.global_step % self.cfg().log_every_n_steps == 0 {
+                if self.state.global_step.is_multiple_of(self.cfg().log_every_n_steps) {
                     let mut m = std::collections::BTreeMap::new();
                     m.insert(
                         "train_loss".to_string(),
@@ -316,7 +316,7 @@ impl Fit {
                     self.record("train", epoch, m)?;
                 }
                 let every = self.cfg().checkpoint.every_n_train_steps;
-                if every > 0 && self.state.global_step % every == 0 && !last_in_epoch {
+                if every > 0 && self.state.global_step.is_multiple_of(every) && !last_in_epoch {
                     self.save_last()?;
                 }
                 let max_steps = self.cfg().max_steps;

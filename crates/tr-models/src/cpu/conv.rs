@@ -21,7 +21,9 @@ use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tenso
 use rayon::prelude::*;
 
 use super::im2col::{col2im_rows, im2col_rows, with_scratch, Dims};
-use super::{cpu_f32, gemm, host, MatRef};
+use std::mem::MaybeUninit;
+
+use super::{assume_init, cpu_f32, filled_vec, gemm, gemm_uninit, host, winograd, MatRef};
 
 /// Kernel, stride and padding, each `(height, width)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +37,12 @@ pub struct ConvGeometry {
 /// parallel with single-threaded gemms when there are at least as many
 /// images as threads, else one image at a time with multi-threaded gemms
 /// (`gemm_threads`).
-fn per_image(d: &Dims, out: &mut [f32], len: usize, f: impl Fn(usize, &mut [f32], usize) + Sync) {
+fn per_image<T: Send>(
+    d: &Dims,
+    out: &mut [T],
+    len: usize,
+    f: impl Fn(usize, &mut [T], usize) + Sync,
+) {
     if out.is_empty() || len == 0 {
         return;
     }
@@ -56,155 +63,163 @@ fn per_image(d: &Dims, out: &mut [f32], len: usize, f: impl Fn(usize, &mut [f32]
 /// `(O)` bias → `(B, O, Ho, Wo)` values.
 fn forward(x: &[f32], w: &[f32], bias: Option<&[f32]>, d: &Dims, relu: bool) -> Vec<f32> {
     let (k, n, o) = (d.k(), d.n(), d.o);
-    let mut y = vec![0f32; d.b * o * n];
-    per_image(d, &mut y, o * n, |i, y, t| {
-        let xi = &x[i * d.image()..(i + 1) * d.image()];
-        if d.pointwise() {
-            gemm(
-                (o, n, k),
-                y,
-                MatRef::rows(n),
-                false,
-                w,
-                MatRef::rows(k),
-                xi,
-                MatRef::rows(n),
-                t,
-            );
-        } else {
-            // Tiles of output rows, so each im2col tile is still in cache for the gemm.
-            let rows = d.tile_rows();
-            with_scratch(k * rows * d.wo, 0, |col, _| {
-                for oh in (0..d.ho).step_by(rows) {
-                    let end = (oh + rows).min(d.ho);
-                    let cols = (end - oh) * d.wo;
-                    im2col_rows(xi, d, oh..end, &mut col[..k * cols]);
-                    let dst = &mut y[oh * d.wo..];
-                    gemm(
-                        (o, cols, k),
-                        dst,
-                        MatRef { rs: n, cs: 1 },
-                        false,
-                        w,
-                        MatRef::rows(k),
-                        col,
-                        MatRef::rows(cols),
-                        t,
-                    );
-                }
-            });
+    let fill = |y: &mut [MaybeUninit<f32>]| {
+        if winograd::applies(d) {
+            return winograd::forward(x, w, bias, d, relu, y);
         }
-        for (oc, row) in y.chunks_mut(n).enumerate() {
-            let b = bias.map_or(0.0, |b| b[oc]);
-            if relu {
-                row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
-            } else if b != 0.0 {
-                row.iter_mut().for_each(|v| *v += b);
+        per_image(d, y, o * n, |i, y, t| {
+            let xi = &x[i * d.image()..(i + 1) * d.image()];
+            if d.pointwise() {
+                gemm_uninit(
+                    (o, n, k),
+                    y,
+                    MatRef::rows(n),
+                    w,
+                    MatRef::rows(k),
+                    xi,
+                    MatRef::rows(n),
+                    t,
+                );
+            } else {
+                // Tiles of output rows, so each im2col tile is still in cache for the gemm.
+                let rows = d.tile_rows();
+                with_scratch(k * rows * d.wo, 0, |col, _| {
+                    for oh in (0..d.ho).step_by(rows) {
+                        let end = (oh + rows).min(d.ho);
+                        let cols = (end - oh) * d.wo;
+                        im2col_rows(xi, d, oh..end, &mut col[..k * cols]);
+                        gemm_uninit(
+                            (o, cols, k),
+                            &mut y[oh * d.wo..],
+                            MatRef { rs: n, cs: 1 },
+                            w,
+                            MatRef::rows(k),
+                            col,
+                            MatRef::rows(cols),
+                            t,
+                        );
+                    }
+                });
             }
-        }
-    });
-    y
+            // SAFETY: the gemms wrote all `O × N` outputs of the image (the
+            // tiles cover every output row).
+            let y = unsafe { assume_init(y) };
+            for (oc, row) in y.chunks_mut(n).enumerate() {
+                let b = bias.map_or(0.0, |b| b[oc]);
+                if relu {
+                    row.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+                } else if b != 0.0 {
+                    row.iter_mut().for_each(|v| *v += b);
+                }
+            }
+        });
+    };
+    // SAFETY: Winograd writes every output (see `winograd::forward`), and
+    // `per_image` hands every image's `O × N` slice to the closure above.
+    unsafe { filled_vec(d.b * o * n, fill) }.0
 }
 
 /// Backward pass: `(dx, dW, db)` for the output gradient `dy` (`y` is the
 /// forward output, used for the ReLU mask).
 fn backward(x: &[f32], w: &[f32], y: &[f32], dy: &[f32], d: &Dims, relu: bool) -> [Vec<f32>; 3] {
     let (k, n, o) = (d.k(), d.n(), d.o);
-    // Every image's slice is written before it is read (see `image`).
-    let mut dx = vec![0f32; d.b * d.image()];
     // Weight and bias gradients: one accumulator per rayon task, summed at the end.
     type Acc = (Vec<f32>, Vec<f32>);
     let zero = || -> Acc { (vec![0f32; o * k], vec![0f32; o]) };
-    let image = |(mut dw, mut db): Acc, (i, dxi): (usize, &mut [f32]), t: usize| -> Acc {
-        let range = i * o * n..(i + 1) * o * n;
-        let cols = if d.pointwise() {
-            0
-        } else {
-            k * d.tile_rows() * d.wo
-        };
-        with_scratch(cols, if relu { o * n } else { 0 }, |col, masked| {
-            let g: &[f32] = if relu {
-                for ((m, g), y) in masked
-                    .iter_mut()
-                    .zip(&dy[range.clone()])
-                    .zip(&y[range.clone()])
-                {
-                    *m = if *y > 0.0 { *g } else { 0.0 };
-                }
-                masked
+    let image =
+        |(mut dw, mut db): Acc, (i, dxi): (usize, &mut [MaybeUninit<f32>]), t: usize| -> Acc {
+            let range = i * o * n..(i + 1) * o * n;
+            let cols = if d.pointwise() {
+                0
             } else {
-                &dy[range]
+                k * d.tile_rows() * d.wo
             };
-            for (db, row) in db.iter_mut().zip(g.chunks(n)) {
-                *db += row.iter().sum::<f32>();
-            }
-            let xi = &x[i * d.image()..(i + 1) * d.image()];
-            if d.pointwise() {
-                gemm(
-                    (o, k, n),
-                    &mut dw,
-                    MatRef::rows(k),
-                    true,
-                    g,
-                    MatRef::rows(n),
-                    xi,
-                    MatRef::transposed(n),
-                    t,
-                );
-                gemm(
-                    (k, n, o),
-                    dxi,
-                    MatRef::rows(n),
-                    false,
-                    w,
-                    MatRef::transposed(k),
-                    g,
-                    MatRef::rows(n),
-                    t,
-                );
-                return;
-            }
-            // col2im adds into `dxi`. Write its zeros first: adding into the
-            // still-untouched pages of a fresh allocation would map the shared
-            // zero page on the read and fault again, with a TLB shootdown to
-            // every core, on the write.
-            dxi.fill(0.0);
-            // Tiles of output rows, as in the forward pass.
-            let rows = d.tile_rows();
-            for oh in (0..d.ho).step_by(rows) {
-                let end = (oh + rows).min(d.ho);
-                let cols = (end - oh) * d.wo;
-                let col = &mut col[..k * cols];
-                let g = &g[oh * d.wo..];
-                let g_v = MatRef { rs: n, cs: 1 };
-                im2col_rows(xi, d, oh..end, col);
-                gemm(
-                    (o, k, cols),
-                    &mut dw,
-                    MatRef::rows(k),
-                    true,
-                    g,
-                    g_v,
-                    col,
-                    MatRef::transposed(cols),
-                    t,
-                );
-                gemm(
-                    (k, cols, o),
-                    col,
-                    MatRef::rows(cols),
-                    false,
-                    w,
-                    MatRef::transposed(k),
-                    g,
-                    g_v,
-                    t,
-                );
-                col2im_rows(col, d, oh..end, dxi);
-            }
-        });
-        (dw, db)
-    };
+            with_scratch(cols, if relu { o * n } else { 0 }, |col, masked| {
+                let g: &[f32] = if relu {
+                    for ((m, g), y) in masked
+                        .iter_mut()
+                        .zip(&dy[range.clone()])
+                        .zip(&y[range.clone()])
+                    {
+                        *m = if *y > 0.0 { *g } else { 0.0 };
+                    }
+                    masked
+                } else {
+                    &dy[range]
+                };
+                for (db, row) in db.iter_mut().zip(g.chunks(n)) {
+                    *db += row.iter().sum::<f32>();
+                }
+                let xi = &x[i * d.image()..(i + 1) * d.image()];
+                if d.pointwise() {
+                    gemm(
+                        (o, k, n),
+                        &mut dw,
+                        MatRef::rows(k),
+                        true,
+                        g,
+                        MatRef::rows(n),
+                        xi,
+                        MatRef::transposed(n),
+                        t,
+                    );
+                    gemm_uninit(
+                        (k, n, o),
+                        dxi,
+                        MatRef::rows(n),
+                        w,
+                        MatRef::transposed(k),
+                        g,
+                        MatRef::rows(n),
+                        t,
+                    );
+                    return;
+                }
+                // col2im adds into `dxi`: zero it first (written, not `calloc`ed:
+                // adding into the untouched pages of a zeroed allocation would
+                // map the shared zero page on the read and fault again, with a
+                // TLB shootdown to every core, on the write).
+                dxi.iter_mut().for_each(|v| {
+                    v.write(0.0);
+                });
+                // SAFETY: every element was just written.
+                let dxi = unsafe { assume_init(dxi) };
+                // Tiles of output rows, as in the forward pass.
+                let rows = d.tile_rows();
+                for oh in (0..d.ho).step_by(rows) {
+                    let end = (oh + rows).min(d.ho);
+                    let cols = (end - oh) * d.wo;
+                    let col = &mut col[..k * cols];
+                    let g = &g[oh * d.wo..];
+                    let g_v = MatRef { rs: n, cs: 1 };
+                    im2col_rows(xi, d, oh..end, col);
+                    gemm(
+                        (o, k, cols),
+                        &mut dw,
+                        MatRef::rows(k),
+                        true,
+                        g,
+                        g_v,
+                        col,
+                        MatRef::transposed(cols),
+                        t,
+                    );
+                    gemm(
+                        (k, cols, o),
+                        col,
+                        MatRef::rows(cols),
+                        false,
+                        w,
+                        MatRef::transposed(k),
+                        g,
+                        g_v,
+                        t,
+                    );
+                    col2im_rows(col, d, oh..end, dxi);
+                }
+            });
+            (dw, db)
+        };
     let sum = |(mut dw, mut db): Acc, (dw2, db2): Acc| -> Acc {
         dw.iter_mut().zip(&dw2).for_each(|(a, b)| *a += b);
         db.iter_mut().zip(&db2).for_each(|(a, b)| *a += b);
@@ -212,19 +227,27 @@ fn backward(x: &[f32], w: &[f32], y: &[f32], dy: &[f32], d: &Dims, relu: bool) -
     };
     let len = d.image();
     let (per_task, t) = d.split();
-    let (dw, db) = if n == 0 || len == 0 || d.b == 0 {
-        zero()
-    } else if t > 1 {
-        dx.chunks_mut(len)
-            .enumerate()
-            .fold(zero(), |acc, item| image(acc, item, t))
-    } else {
-        dx.par_chunks_mut(len)
-            .enumerate()
-            .with_min_len(per_task)
-            .fold(zero, |acc, item| image(acc, item, 1))
-            .reduce(zero, sum)
+    let fill = |dx: &mut [MaybeUninit<f32>]| {
+        if n == 0 || len == 0 || d.b == 0 {
+            dx.iter_mut().for_each(|v| {
+                v.write(0.0);
+            });
+            zero()
+        } else if t > 1 {
+            dx.chunks_mut(len)
+                .enumerate()
+                .fold(zero(), |acc, item| image(acc, item, t))
+        } else {
+            dx.par_chunks_mut(len)
+                .enumerate()
+                .with_min_len(per_task)
+                .fold(zero, |acc, item| image(acc, item, 1))
+                .reduce(zero, sum)
+        }
     };
+    // SAFETY: `image` writes its whole `dx` slice (zeros, then col2im adds,
+    // or the pointwise gemm), and every image's slice is handed to it.
+    let (dx, (dw, db)) = unsafe { filled_vec(d.b * len, fill) };
     [dx, dw, db]
 }
 

@@ -28,7 +28,9 @@ pub mod conv;
 mod im2col;
 pub mod lstm;
 pub mod pool;
+mod winograd;
 
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use candle_core::{CpuStorage, DType, Result, Storage, Tensor};
@@ -137,7 +139,7 @@ impl MatRef {
 /// `threads` > 1 splitting the product with rayon.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn gemm(
-    (m, n, k): (usize, usize, usize),
+    dims: (usize, usize, usize),
     dst: &mut [f32],
     dst_v: MatRef,
     accumulate: bool,
@@ -147,15 +149,72 @@ pub(crate) fn gemm(
     rhs_v: MatRef,
     threads: usize,
 ) {
+    // SAFETY: `dst` is a valid, exclusively borrowed buffer of `dst.len()` floats.
+    unsafe {
+        gemm_raw(
+            dims,
+            (dst.as_mut_ptr(), dst.len()),
+            dst_v,
+            accumulate,
+            (lhs, lhs_v),
+            (rhs, rhs_v),
+            threads,
+        )
+    }
+}
+
+/// `dst (m, n) = lhs (m, k) · rhs (k, n)` into memory that need not be
+/// initialised: every element of the `(m, n)` view is written, none read.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_uninit(
+    dims: (usize, usize, usize),
+    dst: &mut [MaybeUninit<f32>],
+    dst_v: MatRef,
+    lhs: &[f32],
+    lhs_v: MatRef,
+    rhs: &[f32],
+    rhs_v: MatRef,
+    threads: usize,
+) {
+    // SAFETY: `dst` is a valid, exclusively borrowed buffer of `dst.len()`
+    // floats, and with `accumulate = false` it is only written.
+    unsafe {
+        gemm_raw(
+            dims,
+            (dst.as_mut_ptr().cast(), dst.len()),
+            dst_v,
+            false,
+            (lhs, lhs_v),
+            (rhs, rhs_v),
+            threads,
+        )
+    }
+}
+
+/// The gemm of [`gemm`] / [`gemm_uninit`] on a `(pointer, length)` output.
+///
+/// # Safety
+/// `dst` must be valid for writes (and, with `accumulate`, initialised
+/// reads) of `len` floats and not alias `lhs` or `rhs`.
+unsafe fn gemm_raw(
+    (m, n, k): (usize, usize, usize),
+    (dst, len): (*mut f32, usize),
+    dst_v: MatRef,
+    accumulate: bool,
+    (lhs, lhs_v): (&[f32], MatRef),
+    (rhs, rhs_v): (&[f32], MatRef),
+    threads: usize,
+) {
     if m == 0 || n == 0 {
         return;
     }
-    assert!(dst.len() >= dst_v.span(m, n), "gemm: dst too small");
+    assert!(len >= dst_v.span(m, n), "gemm: dst too small");
     if k == 0 {
         if !accumulate {
             for r in 0..m {
                 for c in 0..n {
-                    dst[r * dst_v.rs + c * dst_v.cs] = 0.0;
+                    // SAFETY: in bounds by the assert above.
+                    unsafe { dst.add(r * dst_v.rs + c * dst_v.cs).write(0.0) };
                 }
             }
         }
@@ -168,14 +227,15 @@ pub(crate) fn gemm(
     } else {
         gemm::Parallelism::None
     };
-    // SAFETY: the asserts above keep every accessed element in bounds, and
-    // `dst` is borrowed mutably so it cannot alias `lhs`/`rhs`.
+    // SAFETY: the asserts above keep every accessed element in bounds; the
+    // caller guarantees `dst` is writable and does not alias the inputs;
+    // with `accumulate = false` (`read_dst`) the gemm crate never reads `dst`.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             dst_v.cs as isize,
             dst_v.rs as isize,
             accumulate,
@@ -193,6 +253,33 @@ pub(crate) fn gemm(
             parallelism,
         );
     }
+}
+
+/// A vector of `len` floats written by `fill` without zeroing them first
+/// (zeroing a layer's output costs as much as a pass over it), and what
+/// `fill` returns.
+///
+/// # Safety
+/// `fill` must initialise every element of the slice it is given.
+pub(crate) unsafe fn filled_vec<R>(
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<f32>]) -> R,
+) -> (Vec<f32>, R) {
+    let mut v = Vec::with_capacity(len);
+    let r = fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: the caller's `fill` initialised all `len` elements.
+    unsafe { v.set_len(len) };
+    (v, r)
+}
+
+/// The floats of a slice whose every element has been written.
+///
+/// # Safety
+/// Every element of `s` must be initialised.
+pub(crate) unsafe fn assume_init(s: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and the caller
+    // guarantees the elements are initialised.
+    unsafe { &mut *(s as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 /// Rayon's thread count (honours `RAYON_NUM_THREADS`).

@@ -19,7 +19,7 @@ impl Frames {
         if num_classes == 0 {
             bail!("frames: the number of classes must be at least 1, got 0");
         }
-        if data.len() % num_classes != 0 {
+        if !data.len().is_multiple_of(num_classes) {
             bail!(
                 "frames: {} log-probabilities are not a whole number of {num_classes}-class rows",
                 data.len()

@@ -59,7 +59,7 @@ impl MultiHeadAttention {
     /// default-initialised output projection weight. `dim` must be divisible
     /// by `num_heads`; `dropout` applies to the attention weights.
     pub fn new(dim: usize, num_heads: usize, dropout: f32, vb: VarBuilder) -> Result<Self> {
-        if num_heads == 0 || dim % num_heads != 0 {
+        if num_heads == 0 || !dim.is_multiple_of(num_heads) {
             candle_core::bail!("attention dim {dim} is not divisible by {num_heads} heads")
         }
         let in_proj_weight = vb.get_with_hints(

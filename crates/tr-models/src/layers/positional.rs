@@ -19,7 +19,7 @@ use super::dropout::Dropout;
 
 /// `(len, d)` table of the 1-D encoding; `d` must be even.
 pub fn sinusoid_table(len: usize, d: usize, device: &Device) -> Result<Tensor> {
-    if d % 2 != 0 {
+    if !d.is_multiple_of(2) {
         candle_core::bail!("sinusoidal positional encoding needs an even width, got {d}")
     }
     let mut data = vec![0f32; len * d];
@@ -36,7 +36,7 @@ pub fn sinusoid_table(len: usize, d: usize, device: &Device) -> Result<Tensor> {
 
 /// `(d, h, w)` table of the 2-D encoding; `d` must be divisible by 4.
 pub fn image_table(d: usize, h: usize, w: usize, device: &Device) -> Result<Tensor> {
-    if d % 4 != 0 {
+    if !d.is_multiple_of(4) {
         candle_core::bail!("2-D positional encoding needs a width divisible by 4, got {d}")
     }
     let half = d / 2;
