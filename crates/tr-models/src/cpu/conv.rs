@@ -10,7 +10,7 @@
 //!           dW (O, K) += g · colᵀ        dx = col2im(Wᵀ (K, O) · g)
 //! ```
 //!
-//! The im2col matrix is built in tiles of output rows (~1 MB each, see
+//! The im2col matrix is built in tiles of output rows (~512 KB each, see
 //! `Dims::tile_rows`) so each tile is still in cache when the gemm reads it,
 //! in per-thread scratch buffers reused across calls; the backward pass
 //! rebuilds the tiles instead of keeping them, so extra memory stays at one
