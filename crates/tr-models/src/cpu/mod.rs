@@ -5,11 +5,13 @@
 //!   im2col + gemm with fused bias and ReLU; input gradient by gemm + col2im,
 //!   weight gradient by gemm against the recomputed im2col buffer, bias
 //!   gradient by a reduction. Buffers are per image, so memory stays bounded.
+//!   The forward pass of 3×3 stride-1 convolutions with 8–32 input channels
+//!   uses Winograd F(2×2, 3×3) instead (`cpu/winograd.rs`).
 //! * [`pool`]: max-pooling with argmax indices kept for the backward pass.
 //! * [`lstm`]: the recurrence of one (bi)directional LSTM layer with fused
 //!   gate math and backpropagation through time; the input projection stays a
 //!   single candle matmul over the whole sequence; sigmoid and tanh are
-//!   vectorised ([`activation`]).
+//!   vectorised (`cpu/activation.rs`).
 //!
 //! Work is split over images (or directions) with rayon, so the thread count
 //! follows `RAYON_NUM_THREADS`; when there are fewer images than threads the
