@@ -85,10 +85,7 @@ fn main() -> anyhow::Result<()> {
         }
         times.sort_by(f64::total_cmp);
         total += times[runs / 2];
-        let name = format!(
-            "{}->{} {}x{} k{}x{} s{}",
-            l.c, l.o, l.h, l.w, k.0, k.1, s.0
-        );
+        let name = format!("{}->{} {}x{} k{}x{} s{}", l.c, l.o, l.h, l.w, k.0, k.1, s.0);
         println!("{name:<32}{:>9.3}{:>9.3}", times[runs / 2], times[0]);
     }
     println!("{:<32}{total:>9.3}", "sum of medians");

@@ -305,7 +305,11 @@ impl Fit {
             if pending == accumulate || last_in_epoch {
                 self.apply(&mut grads, &trainable)?;
                 pending = 0;
-                if self.state.global_step.is_multiple_of(self.cfg().log_every_n_steps) {
+                if self
+                    .state
+                    .global_step
+                    .is_multiple_of(self.cfg().log_every_n_steps)
+                {
                     let mut m = std::collections::BTreeMap::new();
                     m.insert(
                         "train_loss".to_string(),
