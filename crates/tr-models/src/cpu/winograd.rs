@@ -193,7 +193,7 @@ impl<'a> Plan<'a> {
                 for j in 0..4 {
                     let hj = |i: usize| &h[(4 * i + j) * wd..][..wd];
                     let (a, b, e, f) = (hj(0), hj(1), hj(2), hj(3));
-                    let at = |xi: usize| (xi * d.c + c) * tc + r * wd;
+                    let at = |pos: usize| (pos * d.c + c) * tc + r * wd;
                     let (i0, i1, i2, i3) = (at(j), at(4 + j), at(8 + j), at(12 + j));
                     // Four disjoint rows of `v`, in increasing order.
                     let (v0, rest) = v[i0..].split_at_mut(i1 - i0);
@@ -286,15 +286,15 @@ impl<'a> Plan<'a> {
         let (h, rest) = rest.split_at_mut(16 * wd + 2 * (wd + 1));
         let (s, out) = rest.split_at_mut(8 * wd);
         self.input_transform(xi, ch, v, row, h);
-        for xi in 0..16 {
+        for pos in 0..16 {
             gemm(
                 (o, tc, c),
-                &mut m[xi * o * tc..][..o * tc],
+                &mut m[pos * o * tc..][..o * tc],
                 MatRef::rows(tc),
                 false,
-                &self.u[xi * o * c..][..o * c],
+                &self.u[pos * o * c..][..o * c],
                 MatRef::rows(c),
-                &v[xi * c * tc..][..c * tc],
+                &v[pos * c * tc..][..c * tc],
                 MatRef::rows(tc),
                 1,
             );
@@ -444,6 +444,9 @@ fn forward_in_chunks(
         "winograd: 3x3 stride-1 kernels only"
     );
     assert_eq!(y.len(), d.b * o * n, "winograd: output size");
+    if y.is_empty() {
+        return;
+    }
     let u = transform_weights(w, o, c);
     let plan = Plan::new(d, &u, bias, relu, chunk_floats);
     let chunks = plan.chunks();
