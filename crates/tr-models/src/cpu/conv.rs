@@ -17,12 +17,12 @@
 //! tile per thread. Images are split over rayon threads; with fewer images
 //! than threads the gemm is multi-threaded.
 
+use std::mem::MaybeUninit;
+
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::im2col::{col2im_rows, im2col_rows, with_scratch, Dims};
-use std::mem::MaybeUninit;
-
 use super::{assume_init, cpu_f32, filled_vec, gemm, gemm_uninit, host, winograd, MatRef};
 
 /// Kernel, stride and padding, each `(height, width)`.
