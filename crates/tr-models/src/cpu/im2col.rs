@@ -13,6 +13,7 @@ use std::ops::Range;
 use candle_core::{Result, Shape};
 
 use super::conv::ConvGeometry;
+use super::shuffle::{gather, scatter_add};
 use super::threads;
 
 /// Every size of one convolution call.
@@ -188,88 +189,6 @@ pub(super) fn im2col_rows(x: &[f32], d: &Dims, rows: Range<usize>, col: &mut [f3
     });
 }
 
-/// `out[k] = src[k·stride]`.
-fn gather(src: &[f32], stride: usize, out: &mut [f32]) {
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if stride == 2 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        done = unsafe { gather2_avx512(src, out) };
-    }
-    for (k, v) in out.iter_mut().enumerate().skip(done) {
-        *v = src[k * stride];
-    }
-}
-
-/// `dst[k·stride] += src[k]` (the adjoint of [`gather`]).
-fn scatter_add(src: &[f32], stride: usize, dst: &mut [f32]) {
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if stride == 2 && std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        done = unsafe { scatter_add2_avx512(src, dst) };
-    }
-    for (k, v) in src.iter().enumerate().skip(done) {
-        dst[k * stride] += v;
-    }
-}
-
-/// The stride-2 [`scatter_add`] of the first multiple of 16 inputs whose 32
-/// destination elements lie inside `dst`; returns how many were added.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn scatter_add2_avx512(src: &[f32], dst: &mut [f32]) -> usize {
-    use std::arch::x86_64::{
-        _mm512_add_ps, _mm512_loadu_ps, _mm512_permutex2var_ps, _mm512_set_epi32,
-        _mm512_setzero_ps, _mm512_storeu_ps,
-    };
-    // Interleave with zeros: [s0, 0, s1, 0, …] and [s8, 0, s9, 0, …].
-    let lo = _mm512_set_epi32(16, 7, 16, 6, 16, 5, 16, 4, 16, 3, 16, 2, 16, 1, 16, 0);
-    let hi = _mm512_set_epi32(16, 15, 16, 14, 16, 13, 16, 12, 16, 11, 16, 10, 16, 9, 16, 8);
-    let zero = _mm512_setzero_ps();
-    let n = (src.len() / 16).min(dst.len() / 32) * 16;
-    for k in (0..n).step_by(16) {
-        // SAFETY: k + 16 ≤ src.len() and 2k + 32 ≤ dst.len().
-        unsafe {
-            let s = _mm512_loadu_ps(src.as_ptr().add(k));
-            let (a, b) = (
-                dst.as_mut_ptr().add(2 * k),
-                dst.as_mut_ptr().add(2 * k + 16),
-            );
-            _mm512_storeu_ps(
-                a,
-                _mm512_add_ps(_mm512_loadu_ps(a), _mm512_permutex2var_ps(s, lo, zero)),
-            );
-            _mm512_storeu_ps(
-                b,
-                _mm512_add_ps(_mm512_loadu_ps(b), _mm512_permutex2var_ps(s, hi, zero)),
-            );
-        }
-    }
-    n
-}
-
-/// The stride-2 [`gather`] of the first multiple of 16 outputs whose 32
-/// source elements lie inside `src`; returns how many were written.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn gather2_avx512(src: &[f32], out: &mut [f32]) -> usize {
-    use std::arch::x86_64::{
-        _mm512_loadu_ps, _mm512_permutex2var_ps, _mm512_set_epi32, _mm512_storeu_ps,
-    };
-    let even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    let n = (out.len() / 16).min(src.len() / 32) * 16;
-    for k in (0..n).step_by(16) {
-        // SAFETY: 2k + 32 ≤ src.len() and k + 16 ≤ out.len().
-        unsafe {
-            let a = _mm512_loadu_ps(src.as_ptr().add(2 * k));
-            let b = _mm512_loadu_ps(src.as_ptr().add(2 * k + 16));
-            _mm512_storeu_ps(out.as_mut_ptr().add(k), _mm512_permutex2var_ps(a, even, b));
-        }
-    }
-    n
-}
-
 /// Adds the columns `col` `(K, rows·Wo)` of output rows `rows` back onto the
 /// image `dx` `(C, H, W)` (the adjoint of [`im2col_rows`]).
 pub(super) fn col2im_rows(col: &[f32], d: &Dims, rows: Range<usize>, dx: &mut [f32]) {
@@ -314,32 +233,4 @@ pub(super) fn with_scratch<R>(
         }
         Err(_) => f(&mut vec![0.0; a], &mut vec![0.0; b]),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strided_gather_and_scatter_add_match_the_scalar_loops() {
-        for stride in [2, 3] {
-            for len in [1, 15, 16, 17, 33, 100] {
-                let src: Vec<f32> = (0..(len - 1) * stride + 1)
-                    .map(|i| i as f32 * 0.5 - 3.0)
-                    .collect();
-                let mut out = vec![f32::NAN; len];
-                gather(&src, stride, &mut out);
-                let want: Vec<f32> = (0..len).map(|k| src[k * stride]).collect();
-                assert_eq!(out, want, "gather stride {stride} len {len}");
-
-                let mut dst: Vec<f32> = (0..src.len()).map(|i| i as f32).collect();
-                let mut want = dst.clone();
-                for (k, v) in out.iter().enumerate() {
-                    want[k * stride] += v;
-                }
-                scatter_add(&out, stride, &mut dst);
-                assert_eq!(dst, want, "scatter_add stride {stride} len {len}");
-            }
-        }
-    }
 }

@@ -30,6 +30,7 @@ pub mod conv;
 mod im2col;
 pub mod lstm;
 pub mod pool;
+mod shuffle;
 mod winograd;
 
 use std::mem::MaybeUninit;

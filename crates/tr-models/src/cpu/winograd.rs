@@ -28,6 +28,7 @@ use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 use super::im2col::{with_scratch, Dims};
+use super::shuffle::interleave;
 use super::{gemm, MatRef};
 
 /// Input channels for which Winograd beats im2col + gemm, measured on
@@ -351,52 +352,6 @@ impl<'a> Plan<'a> {
             self.run_chunk(xi, ch, vm, small, write)
         })
     }
-}
-
-/// `out[2t] = a[t]`, `out[2t + 1] = b[t]`.
-#[inline(always)]
-fn interleave(a: &[f32], b: &[f32], out: &mut [f32]) {
-    let n = a.len().min(b.len()).min(out.len() / 2);
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
-        done = unsafe { interleave_avx512(&a[..n], &b[..n], &mut out[..2 * n]) };
-    }
-    for t in done..n {
-        out[2 * t] = a[t];
-        out[2 * t + 1] = b[t];
-    }
-}
-
-/// [`interleave`] of the first multiple of 16 elements; returns how many.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn interleave_avx512(a: &[f32], b: &[f32], out: &mut [f32]) -> usize {
-    use std::arch::x86_64::{
-        _mm512_loadu_ps, _mm512_permutex2var_ps, _mm512_set_epi32, _mm512_storeu_ps,
-    };
-    let lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    let hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    let n = a.len() / 16 * 16;
-    for t in (0..n).step_by(16) {
-        // SAFETY: t + 16 ≤ a.len() = b.len(), 2t + 32 ≤ out.len().
-        unsafe {
-            let (va, vb) = (
-                _mm512_loadu_ps(a.as_ptr().add(t)),
-                _mm512_loadu_ps(b.as_ptr().add(t)),
-            );
-            _mm512_storeu_ps(
-                out.as_mut_ptr().add(2 * t),
-                _mm512_permutex2var_ps(va, lo, vb),
-            );
-            _mm512_storeu_ps(
-                out.as_mut_ptr().add(2 * t + 16),
-                _mm512_permutex2var_ps(va, hi, vb),
-            );
-        }
-    }
-    n
 }
 
 /// A raw pointer to the output that chunks on several threads write through.
