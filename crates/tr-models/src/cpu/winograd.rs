@@ -316,28 +316,22 @@ impl<'a> Plan<'a> {
             #[cfg(target_arch = "x86_64")]
             {
                 // Functions, not closures: closures would not inherit the features.
-                #[target_feature(enable = "avx512f")]
-                unsafe fn v4(
-                    p: &Plan,
-                    xi: &[f32],
-                    ch: Chunk,
-                    vm: &mut [f32],
-                    small: &mut [f32],
-                    write: impl FnMut(usize, usize, &[f32]),
-                ) {
-                    p.run_chunk(xi, ch, vm, small, write)
+                macro_rules! compiled_for {
+                    ($($name:ident: $features:literal),*) => {$(
+                        #[target_feature(enable = $features)]
+                        unsafe fn $name(
+                            p: &Plan,
+                            xi: &[f32],
+                            ch: Chunk,
+                            vm: &mut [f32],
+                            small: &mut [f32],
+                            write: impl FnMut(usize, usize, &[f32]),
+                        ) {
+                            p.run_chunk(xi, ch, vm, small, write)
+                        }
+                    )*};
                 }
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn v3(
-                    p: &Plan,
-                    xi: &[f32],
-                    ch: Chunk,
-                    vm: &mut [f32],
-                    small: &mut [f32],
-                    write: impl FnMut(usize, usize, &[f32]),
-                ) {
-                    p.run_chunk(xi, ch, vm, small, write)
-                }
+                compiled_for!(v4: "avx512f", v3: "avx2,fma");
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has the feature v4 is compiled for.
                     return unsafe { v4(self, xi, ch, vm, small, write) };
