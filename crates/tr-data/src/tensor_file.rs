@@ -9,11 +9,17 @@
 //!   file or the new one, never half a file;
 //! * [`read`] reports, naming the file, whether it is not a safetensors file at
 //!   all (e.g. a PNG or a text file), a truncated one (shorter than its header
-//!   says), or has a malformed header.
+//!   says), or has a malformed header;
+//! * [`read_metadata`] reads the string metadata from the header alone, without
+//!   touching the tensor data (choosing among checkpoints of hundreds of MB).
+//!
+//! Temporary files are named by process id *and* a per-process counter, so two
+//! threads writing the same target never share a temporary file.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use candle_core::safetensors::Load;
 use candle_core::{Device, Tensor};
@@ -75,10 +81,13 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| Error::invalid("path", format!("{} has no file name", path.display())))?;
+    // Unique per write: the process id keeps processes apart, the counter threads.
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.tmp-{}",
+        ".{}.tmp-{}-{}",
         file_name.to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
@@ -118,6 +127,50 @@ pub fn parse(path: &Path, bytes: &[u8], device: &Device) -> Result<TensorFile> {
         tensors,
         metadata: meta.metadata().clone().unwrap_or_default(),
     })
+}
+
+/// Largest header [`read_metadata`] accepts (safetensors itself allows 100 MB).
+const MAX_HEADER: u64 = 100_000_000;
+
+/// The string metadata of the safetensors file at `path`, read from its
+/// header only (8-byte length + JSON); the tensor data is not read.
+pub fn read_metadata(path: &Path) -> Result<HashMap<String, String>> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len).map_err(|_| {
+        Error::format(
+            path,
+            "shorter than the 8 bytes every safetensors file starts with",
+        )
+    })?;
+    let n = u64::from_le_bytes(len);
+    if n > MAX_HEADER {
+        return Err(Error::format(
+            path,
+            format!("not a safetensors file (first bytes {len:02x?})"),
+        ));
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header).map_err(|_| {
+        Error::format(
+            path,
+            format!("truncated safetensors file: its header needs {n} bytes after the length"),
+        )
+    })?;
+    if header.first() != Some(&b'{') {
+        return Err(Error::format(
+            path,
+            format!("not a safetensors file (first bytes {len:02x?})"),
+        ));
+    }
+    #[derive(serde::Deserialize)]
+    struct Header {
+        #[serde(rename = "__metadata__", default)]
+        metadata: HashMap<String, String>,
+    }
+    let parsed: Header = serde_json::from_slice(&header)
+        .map_err(|e| Error::format(path, format!("malformed safetensors header: {e}")))?;
+    Ok(parsed.metadata)
 }
 
 /// Turns a safetensors error into a sentence about the file.
@@ -193,6 +246,55 @@ mod tests {
         assert!(f.meta(&p, "nope").is_err());
         // No temporary files are left behind.
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn metadata_is_read_from_the_header_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.safetensors");
+        let meta: HashMap<String, String> = [("k".to_string(), "v".to_string())].into();
+        write_atomic(&p, &sample(), meta.clone()).unwrap();
+        assert_eq!(read_metadata(&p).unwrap(), meta);
+        // Cut inside the tensor data: the header is still whole.
+        let bytes = std::fs::read(&p).unwrap();
+        let cut = dir.path().join("cut.safetensors");
+        std::fs::write(&cut, &bytes[..bytes.len() - 5]).unwrap();
+        assert_eq!(read_metadata(&cut).unwrap(), meta);
+        // Cut inside the header, a foreign file, an empty file.
+        std::fs::write(&cut, &bytes[..12]).unwrap();
+        let e = read_metadata(&cut).unwrap_err().to_string();
+        assert!(
+            e.contains("cut.safetensors") && e.contains("truncated"),
+            "{e}"
+        );
+        std::fs::write(&cut, b"\x89PNG\r\n\x1a\n0000000000").unwrap();
+        let e = read_metadata(&cut).unwrap_err().to_string();
+        assert!(e.contains("not a safetensors file"), "{e}");
+        std::fs::write(&cut, b"").unwrap();
+        assert!(read_metadata(&cut).is_err());
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_do_not_share_a_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("race.safetensors");
+        std::thread::scope(|s| {
+            for t in 0..8u32 {
+                let p = &p;
+                s.spawn(move || {
+                    for i in 0..10u32 {
+                        let meta: HashMap<String, String> =
+                            [("writer".to_string(), format!("{t}/{i}"))].into();
+                        write_atomic(p, &sample(), meta).unwrap();
+                    }
+                });
+            }
+        });
+        // The survivor is one whole file, and no temporary file is left.
+        let f = read(&p, &Device::Cpu).unwrap();
+        assert!(f.meta(&p, "writer").is_ok());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
     }
 

@@ -14,7 +14,8 @@ use clap::{Args, Subcommand};
 use crate::config::{Override, RunConfig};
 use crate::error::{Error, Result};
 use crate::evaluate::assess;
-use crate::fit::{fit, format_metrics, resolve_checkpoint};
+use crate::fit::{fit, format_metrics};
+use crate::run::{resolve_checkpoint, Monitor};
 use crate::session::Split;
 
 /// Options every experiment command takes.
@@ -34,6 +35,13 @@ pub struct ExperimentArgs {
     /// Seed of weights, data order and dropout; overrides the file's `seed`.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Data root (= `--data.data_dir`; else `TR_DATA_DIR`, else `./data`).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Where run directories are created and `--ckpt last|best` looks
+    /// (= `--trainer.runs_dir`; default `runs`).
+    #[arg(long)]
+    pub runs_dir: Option<PathBuf>,
 }
 
 /// The experiment subcommands.
@@ -110,9 +118,12 @@ pub fn init_tracing(filter: &str) {
 /// Loads the config of `args` with `overrides`.
 pub fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunConfig> {
     let mut all = overrides.to_vec();
+    let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let top = [
         ("name", args.name.clone()),
         ("seed", args.seed.map(|s| s.to_string())),
+        ("data.data_dir", path(&args.data_dir)),
+        ("trainer.runs_dir", path(&args.runs_dir)),
     ];
     for (key, value) in top {
         if let Some(value) = value {
@@ -126,7 +137,12 @@ pub fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunC
 }
 
 fn checkpoint_path(spec: &str, config: &RunConfig) -> Result<PathBuf> {
-    resolve_checkpoint(spec, Path::new(&config.trainer.runs_dir), &config.name)
+    resolve_checkpoint(
+        spec,
+        &config.trainer.runs_dir,
+        &config.name,
+        &Monitor::for_checkpoints(config),
+    )
 }
 
 /// Runs one experiment command; `out` receives what the command prints.

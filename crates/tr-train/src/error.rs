@@ -11,6 +11,12 @@ pub enum Error {
     /// A checkpoint that cannot be written, read or applied.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A run directory that cannot be found or read, or lacks what is asked of it.
+    #[error("run: {0}")]
+    Run(String),
+    /// Staging a run into an inference artifact failed.
+    #[error("stage: {0}")]
+    Stage(String),
     /// A NaN or infinity where training cannot continue (`terminate_on_nan`).
     #[error("non-finite value at step {step}: {what}")]
     NonFinite { step: u64, what: String },
@@ -23,12 +29,28 @@ pub enum Error {
     },
     #[error(transparent)]
     Data(#[from] tr_data::Error),
+    /// A model config or build error (boxed: the variant is large).
     #[error(transparent)]
-    Model(#[from] tr_models::Error),
+    Model(Box<tr_models::Error>),
     #[error(transparent)]
     Lit(#[from] tr_lit::Error),
+    /// Writing an inference artifact (boxed: the variant is large).
+    #[error(transparent)]
+    Infer(Box<tr_infer::Error>),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+}
+
+impl From<tr_models::Error> for Error {
+    fn from(e: tr_models::Error) -> Self {
+        Error::Model(Box::new(e))
+    }
+}
+
+impl From<tr_infer::Error> for Error {
+    fn from(e: tr_infer::Error) -> Self {
+        Error::Infer(Box::new(e))
+    }
 }
 
 /// Result alias of this crate.
@@ -46,6 +68,16 @@ impl Error {
     /// Shorthand for [`Error::Checkpoint`].
     pub fn checkpoint(message: impl Into<String>) -> Self {
         Error::Checkpoint(message.into())
+    }
+
+    /// Shorthand for [`Error::Run`].
+    pub fn run(message: impl Into<String>) -> Self {
+        Error::Run(message.into())
+    }
+
+    /// Shorthand for [`Error::Stage`].
+    pub fn stage(message: impl Into<String>) -> Self {
+        Error::Stage(message.into())
     }
 
     /// Shorthand for [`Error::Io`].

@@ -8,45 +8,25 @@
 //! checkpoint restores; the same config therefore gives the same weights bit
 //! for bit, interrupted or not (on CPU).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use tr_models::seeded::{derive_seed, reseed_dropout};
 
-use crate::checkpoint::Checkpoint;
+use crate::checkpoint::{Checkpoint, CheckpointHeader, DataInfo};
 use crate::config::RunConfig;
+use crate::early_stopping::EarlyStopping;
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, save_sample_sheet};
-use crate::metrics::{lower_is_better, PhaseMetrics};
+use crate::metrics::PhaseMetrics;
 use crate::optim::{clip, Grads, Optimizer};
 use crate::progress::{Mode, PhaseProgress};
 use crate::report::{write_plots, Summary};
-use crate::run_dir::{MetricsLog, Record, RunDir};
+use crate::run::{MetricsLog, Monitor, Record, RunDir};
 use crate::schedule::Interval;
 use crate::session::{Session, Split};
 use crate::state::TrainerState;
 use crate::topk::TopK;
-use crate::trainer_config::Mode as MonitorMode;
-
-/// The monitored metric and its direction, with `auto` resolved.
-fn monitor(session: &Session, name: &str, mode: Option<MonitorMode>) -> (String, bool) {
-    let metric = if name == "auto" {
-        if session.is_sequence() {
-            "val_cer"
-        } else {
-            "val_acc"
-        }
-        .to_string()
-    } else {
-        name.to_string()
-    };
-    let lower = match mode {
-        Some(MonitorMode::Min) => true,
-        Some(MonitorMode::Max) => false,
-        None => lower_is_better(&metric),
-    };
-    (metric, lower)
-}
 
 /// How a call of `Fit::train_epoch` ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +46,7 @@ struct Fit {
     run: Option<RunDir>,
     log: Option<MetricsLog>,
     topk: TopK,
+    early_stopping: EarlyStopping,
     mode: Mode,
     base_lr: f64,
     started: Instant,
@@ -80,8 +61,7 @@ pub fn fit(config: RunConfig, resume: Option<&Path>) -> Result<Summary> {
     let mode = Mode::detect(t.progress_bar);
     if let Some(path) = resume {
         let ckpt = session.restore(path)?;
-        state = serde_json::from_value(ckpt.state)
-            .map_err(|e| Error::checkpoint(format!("{}: trainer state: {e}", path.display())))?;
+        state = ckpt.header.state;
         optimizer.load_state_tensors(&ckpt.optimizer, state.global_step)?;
         // A finished run resumed with a larger max_epochs/max_steps continues.
         state.finished = false;
@@ -112,8 +92,10 @@ pub fn fit(config: RunConfig, resume: Option<&Path>) -> Result<Summary> {
     if let Some(r) = &run {
         tracing::info!("run directory {}", r.root().display());
     }
-    let (metric, lower) = monitor(&session, &t.checkpoint.monitor, t.checkpoint.mode);
-    let topk = TopK::new(metric, lower, t.checkpoint.save_top_k, state.top_k.clone());
+    let monitor = Monitor::for_checkpoints(&session.config);
+    let early_stopping = EarlyStopping::new(&session.config);
+    early_stopping.adopt_legacy_state(&mut state, &monitor);
+    let topk = TopK::new(monitor, t.checkpoint.save_top_k, state.top_k.clone());
     let base_lr = t.optimizer.lr();
     let fit = Fit {
         session,
@@ -122,6 +104,7 @@ pub fn fit(config: RunConfig, resume: Option<&Path>) -> Result<Summary> {
         run,
         log,
         topk,
+        early_stopping,
         mode,
         base_lr,
         started: Instant::now(),
@@ -205,7 +188,7 @@ impl Fit {
                         &run.samples().join(format!("epoch-{:03}.png", epoch - 1)),
                     )?;
                 }
-                stopped_early = self.after_validation(&eval.metrics)?;
+                stopped_early = self.after_validation(epoch - 1, &eval.metrics)?;
                 last_val = eval.metrics;
             }
             if reached_max_steps || stopped_early || self.state.epoch >= self.max_epochs() {
@@ -387,37 +370,26 @@ impl Fit {
         Ok(())
     }
 
-    /// Top-k checkpoints and early stopping; returns true to stop.
+    /// Best score, top-k checkpoints and early stopping after validating
+    /// epoch `epoch` (0-based); returns true to stop.
     fn after_validation(
         &mut self,
+        epoch: u64,
         metrics: &std::collections::BTreeMap<String, f64>,
     ) -> Result<bool> {
-        let Some(&score) = metrics.get(self.topk.metric()) else {
+        let stop = self.early_stopping.update(&mut self.state, metrics);
+        let monitor = self.topk.monitor().clone();
+        let Some(&score) = metrics.get(&monitor.metric) else {
             tracing::warn!(
                 "monitored metric {} was not computed (have: {}); no best checkpoint this epoch",
-                self.topk.metric(),
+                monitor.metric,
                 metrics.keys().cloned().collect::<Vec<_>>().join(", ")
             );
-            return Ok(false);
+            return Ok(stop);
         };
-        let epoch = self.state.epoch - 1;
-        let improved = match self.state.best_score {
-            None => true,
-            Some(best) => {
-                let delta = self.cfg().early_stopping.min_delta;
-                if self.topk.lower() {
-                    score < best - delta
-                } else {
-                    score > best + delta
-                }
-            }
-        };
-        if improved {
+        if monitor.improves(score, self.state.best_score, 0.0) {
             self.state.best_score = Some(score);
             self.state.best_epoch = Some(epoch);
-            self.state.epochs_without_improvement = 0;
-        } else {
-            self.state.epochs_without_improvement += 1;
         }
         if let Some(run) = &self.run {
             if let Some(file) = self.topk.admit(score, epoch, &run.checkpoints())? {
@@ -426,29 +398,22 @@ impl Fit {
             }
             self.state.top_k = self.topk.entries().to_vec();
         }
-        let es = &self.cfg().early_stopping;
-        if es.enabled && self.state.epochs_without_improvement >= es.patience {
-            tracing::info!(
-                "early stopping: {} has not improved for {} validation rounds",
-                self.topk.metric(),
-                self.state.epochs_without_improvement
-            );
-            return Ok(true);
-        }
-        Ok(false)
+        Ok(stop)
     }
 
     fn checkpoint(&self) -> Result<Checkpoint> {
         Ok(Checkpoint {
-            model_name: self.session.config.model.name().to_string(),
-            vocab: self.session.data.vocab.clone(),
-            config: serde_json::to_value(&self.session.config)
-                .map_err(|e| Error::config("config", e.to_string()))?,
-            state: serde_json::to_value(TrainerState {
-                train_seconds: self.elapsed(),
-                ..self.state.clone()
-            })
-            .map_err(|e| Error::checkpoint(e.to_string()))?,
+            header: CheckpointHeader {
+                model_name: self.session.config.model.name().to_string(),
+                vocab: self.session.data.vocab.clone(),
+                config: serde_json::to_value(&self.session.config)
+                    .map_err(|e| Error::config("config", e.to_string()))?,
+                state: TrainerState {
+                    train_seconds: self.elapsed(),
+                    ..self.state.clone()
+                },
+                data: Some(DataInfo::of(&self.session.data)),
+            },
             weights: self.session.weights(),
             optimizer: self.optimizer.state_tensors()?,
         })
@@ -474,8 +439,13 @@ impl Fit {
 
     /// Tests the best checkpoint (or the current weights when there is none).
     fn test_best(&mut self) -> Result<std::collections::BTreeMap<String, f64>> {
-        if let (Some(run), Some(best)) = (&self.run, self.topk.entries().first()) {
-            let path = run.checkpoints().join(&best.file);
+        let best = match &self.run {
+            Some(run) if !self.topk.entries().is_empty() => {
+                Some(run.best_checkpoint(self.topk.monitor())?.path)
+            }
+            _ => None,
+        };
+        if let Some(path) = best {
             let ckpt = Checkpoint::load(&path, &self.session.device)?;
             self.session.load_weights(&ckpt, &path)?;
             tracing::info!("testing {}", path.display());
@@ -498,61 +468,4 @@ pub fn format_metrics(m: &std::collections::BTreeMap<String, f64>) -> String {
         .map(|(k, v)| format!("{k}={v:.4}"))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Resolves `last`/`best` or a path to a checkpoint file: `last` and `best`
-/// name the newest run directory of `name` under `runs_dir`.
-pub fn resolve_checkpoint(spec: &str, runs_dir: &Path, name: &str) -> Result<PathBuf> {
-    if spec != "last" && spec != "best" {
-        let p = PathBuf::from(spec);
-        if !p.exists() {
-            return Err(Error::checkpoint(format!(
-                "{spec}: no such checkpoint file"
-            )));
-        }
-        return Ok(p);
-    }
-    let safe: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let mut runs: Vec<PathBuf> = std::fs::read_dir(runs_dir)
-        .map_err(|e| Error::io(runs_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.len() > 16
-                    && (n[16..] == *safe || n[16..].starts_with(&format!("{safe}-")))
-                    && n.as_bytes()[15] == b'-'
-            })
-        })
-        .collect();
-    runs.sort();
-    for run in runs.iter().rev() {
-        let ckpts = run.join("checkpoints");
-        let candidate = if spec == "last" {
-            Some(ckpts.join("last.safetensors")).filter(|p| p.exists())
-        } else {
-            let state =
-                Checkpoint::load(&ckpts.join("last.safetensors"), &candle_core::Device::Cpu)
-                    .ok()
-                    .and_then(|c| serde_json::from_value::<TrainerState>(c.state).ok());
-            state
-                .and_then(|s| s.top_k.first().map(|b| ckpts.join(&b.file)))
-                .filter(|p| p.exists())
-        };
-        if let Some(p) = candidate {
-            return Ok(p);
-        }
-    }
-    Err(Error::checkpoint(format!(
-        "no `{spec}` checkpoint of experiment {name:?} under {}",
-        runs_dir.display()
-    )))
 }

@@ -87,8 +87,3 @@ impl PhaseMetrics {
         m
     }
 }
-
-/// Whether a metric improves downwards (losses, error rates) or upwards (accuracies).
-pub fn lower_is_better(metric: &str) -> bool {
-    !(metric.ends_with("acc") || metric.ends_with("accuracy"))
-}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::plots::{line_plot, Series};
-use crate::run_dir::{git_commit, MetricsLog, RunDir};
+use crate::run::{git_commit, MetricsLog, RunDir};
 use crate::session::Session;
 use crate::state::TrainerState;
 use crate::topk::TopK;
@@ -144,7 +144,7 @@ impl Summary {
             wall_seconds,
             train_samples: state.train_samples,
             train_samples_per_sec: state.train_samples as f64 / state.train_phase_seconds.max(1e-9),
-            monitor: topk.metric().to_string(),
+            monitor: topk.monitor().metric.clone(),
             best_score: state.best_score,
             best_epoch: state.best_epoch,
             best_checkpoint: run.and_then(|r| {

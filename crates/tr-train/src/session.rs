@@ -133,11 +133,11 @@ impl Session {
         let ckpt = Checkpoint::load(path, &self.device)?;
         let here = serde_json::to_value(&self.config.model)
             .map_err(|e| Error::config("model", e.to_string()))?;
-        if ckpt.config.get("model") != Some(&here) {
+        if ckpt.header.config.get("model") != Some(&here) {
             return Err(Error::checkpoint(format!(
                 "{}: was trained with model config {} but this config has {}",
                 path.display(),
-                ckpt.config.get("model").cloned().unwrap_or_default(),
+                ckpt.header.config.get("model").cloned().unwrap_or_default(),
                 here
             )));
         }
@@ -164,16 +164,16 @@ impl Session {
     /// checkpoint was made for this model and vocabulary, tensor by tensor.
     pub fn load_weights(&self, ckpt: &Checkpoint, path: &std::path::Path) -> Result<()> {
         let here = self.config.model.name();
-        if ckpt.model_name != here {
+        if ckpt.header.model_name != here {
             return Err(Error::checkpoint(format!(
                 "{}: holds a {} model, the config builds {here}",
                 path.display(),
-                ckpt.model_name
+                ckpt.header.model_name
             )));
         }
         self.data
             .vocab
-            .ensure_same(&ckpt.vocab, &path.display().to_string())
+            .ensure_same(&ckpt.header.vocab, &path.display().to_string())
             .map_err(|e| Error::checkpoint(e.to_string()))?;
         let vars = tr_models::params::named_vars(&self.varmap);
         for (name, var) in &vars {

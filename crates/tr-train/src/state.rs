@@ -20,7 +20,9 @@ pub struct RankedCheckpoint {
 }
 
 /// Everything the training loop needs to continue where it stopped.
+/// Fields added after the first release default when an older checkpoint lacks them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrainerState {
     /// Epoch in progress (0-based).
     pub epoch: u64,
@@ -30,10 +32,13 @@ pub struct TrainerState {
     pub global_step: u64,
     /// Scheduler steps taken (per step or per epoch, as configured).
     pub scheduler_step: u64,
-    /// Best monitored score so far and the epoch it came from.
+    /// Best score of the checkpoint monitor so far and the epoch it came from.
     pub best_score: Option<f64>,
     pub best_epoch: Option<u64>,
-    /// Validation epochs since the monitored metric last improved (early stopping).
+    /// Best score of the early-stopping monitor so far (`None` in checkpoints
+    /// written before it had its own monitor: it was the checkpoint monitor's).
+    pub early_stopping_best: Option<f64>,
+    /// Validation rounds since the early-stopping monitor last improved.
     pub epochs_without_improvement: u64,
     /// Top-k checkpoints kept on disk, best first.
     pub top_k: Vec<RankedCheckpoint>,

@@ -1,51 +1,39 @@
-//! Top-k checkpoint bookkeeping: which `best-*.safetensors` files to keep.
+//! Top-k checkpoint retention: which `best-*.safetensors` files to keep on
+//! disk while a run trains. (Choosing a checkpoint afterwards is
+//! [`crate::run::RunDir::best_checkpoint`]'s job; both rank by the same
+//! [`Monitor`].)
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::run::Monitor;
 use crate::state::RankedCheckpoint;
 
-/// The best `k` checkpoints by one metric, best first.
+/// The best `k` checkpoints by one monitor, best first.
 pub struct TopK {
-    metric: String,
-    lower: bool,
+    monitor: Monitor,
     k: usize,
     entries: Vec<RankedCheckpoint>,
 }
 
 impl TopK {
-    /// Ranks by `metric` (`lower` is better, or higher), keeping `k`; starts
-    /// from `entries` restored from a checkpoint.
-    pub fn new(metric: String, lower: bool, k: usize, entries: Vec<RankedCheckpoint>) -> Self {
+    /// Ranks by `monitor`, keeping `k`; starts from `entries` restored from a checkpoint.
+    pub fn new(monitor: Monitor, k: usize, entries: Vec<RankedCheckpoint>) -> Self {
         Self {
-            metric,
-            lower,
+            monitor,
             k,
             entries,
         }
     }
 
-    /// The monitored metric.
-    pub fn metric(&self) -> &str {
-        &self.metric
-    }
-
-    /// True when lower values are better.
-    pub fn lower(&self) -> bool {
-        self.lower
+    /// The monitor it ranks by.
+    pub fn monitor(&self) -> &Monitor {
+        &self.monitor
     }
 
     /// Kept checkpoints, best first.
     pub fn entries(&self) -> &[RankedCheckpoint] {
         &self.entries
-    }
-
-    fn better(&self, a: f64, b: f64) -> bool {
-        if self.lower {
-            a < b
-        } else {
-            a > b
-        }
     }
 
     /// Offers a new score: returns the file name to save the checkpoint
@@ -57,14 +45,14 @@ impl TopK {
         let pos = self
             .entries
             .iter()
-            .position(|e| self.better(score, e.score))
+            .position(|e| self.monitor.better(score, e.score))
             .unwrap_or(self.entries.len());
         if pos >= self.k {
             return Ok(None);
         }
         let file = format!(
             "best-epoch={epoch:03}-{}={score:.4}.safetensors",
-            self.metric
+            self.monitor.metric
         );
         self.entries.insert(
             pos,
@@ -93,7 +81,7 @@ mod tests {
     #[test]
     fn keeps_the_best_k_and_deletes_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        let mut t = TopK::new("val_cer".into(), true, 2, vec![]);
+        let mut t = TopK::new(Monitor::new("val_cer", None), 2, vec![]);
         for (epoch, score) in [(0, 0.5), (1, 0.3), (2, 0.4), (3, 0.6), (4, 0.1)] {
             if let Some(f) = t.admit(score, epoch, dir.path()).unwrap() {
                 std::fs::write(dir.path().join(f), b"x").unwrap();
@@ -113,7 +101,7 @@ mod tests {
                 "best-epoch=004-val_cer=0.1000.safetensors"
             ]
         );
-        let mut acc = TopK::new("val_acc".into(), false, 1, vec![]);
+        let mut acc = TopK::new(Monitor::new("val_acc", None), 1, vec![]);
         assert!(acc.admit(0.5, 0, dir.path()).unwrap().is_some());
         assert!(acc.admit(0.4, 1, dir.path()).unwrap().is_none());
         assert!(acc.admit(f64::NAN, 2, dir.path()).unwrap().is_none());

@@ -60,7 +60,7 @@ fn last_checkpoint(runs: &Path) -> Option<PathBuf> {
 fn assert_same_weights(a: &Path, b: &Path) {
     let a = Checkpoint::load(a, &Device::Cpu).unwrap();
     let b = Checkpoint::load(b, &Device::Cpu).unwrap();
-    assert_eq!(a.state["global_step"], b.state["global_step"]);
+    assert_eq!(a.header.state.global_step, b.header.state.global_step);
     assert!(!a.weights.is_empty());
     for (name, ta) in &a.weights {
         let ta: Vec<f32> = ta.flatten_all().unwrap().to_vec1().unwrap();
@@ -99,8 +99,8 @@ fn killed_mid_epoch_and_resumed_equals_uninterrupted() {
     let ckpt = loop {
         if let Some(p) = last_checkpoint(&killed) {
             if let Ok(c) = Checkpoint::load(&p, &Device::Cpu) {
-                let in_epoch = c.state["batch_in_epoch"].as_u64().unwrap_or(0);
-                let step = c.state["global_step"].as_u64().unwrap_or(0);
+                let in_epoch = c.header.state.batch_in_epoch;
+                let step = c.header.state.global_step;
                 if in_epoch > 0 && step > 9 {
                     child.kill().unwrap();
                     break p;
@@ -119,7 +119,7 @@ fn killed_mid_epoch_and_resumed_equals_uninterrupted() {
     };
     child.wait().unwrap();
     let interrupted = Checkpoint::load(&ckpt, &Device::Cpu).unwrap();
-    assert!(interrupted.state["global_step"].as_u64().unwrap() < reference.global_steps);
+    assert!(interrupted.header.state.global_step < reference.global_steps);
 
     let resumed = fit(config(&killed, epochs, &[]), Some(&ckpt)).unwrap();
     assert_eq!(resumed.global_steps, reference.global_steps);

@@ -1,15 +1,5 @@
-//! The run directory and its metric logs.
-//!
-//! ```text
-//! runs/<yyyymmdd-hhmmss>-<name>/
-//!   config.yaml      resolved configuration (defaults included)
-//!   metrics.jsonl    one JSON object per logged step / epoch
-//!   metrics.csv      the same records as a table (columns = union of metric names)
-//!   checkpoints/     last.safetensors, best-*.safetensors
-//!   plots/           loss.png, cer.png (or accuracy.png), lr.png
-//!   samples/         validation images with prediction vs truth
-//!   summary.json     best metrics, epochs, wall time, samples/s, parameters, git commit
-//! ```
+//! The metric log of a run: `metrics.jsonl` (one [`Record`] per line,
+//! appended as training goes) and `metrics.csv` (the same records as a table).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,91 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::RunDir;
 use crate::error::{Error, Result};
-
-/// Paths of one run.
-#[derive(Clone, Debug)]
-pub struct RunDir {
-    root: PathBuf,
-}
-
-impl RunDir {
-    /// Creates `<runs>/<yyyymmdd-hhmmss>-<name>/` and its sub-directories. If
-    /// that name exists (two runs in the same second), a numeric suffix is added.
-    pub fn create(runs: &Path, name: &str) -> Result<Self> {
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let mut root = runs.join(format!("{stamp}-{safe}"));
-        let mut n = 1;
-        while root.exists() {
-            n += 1;
-            root = runs.join(format!("{stamp}-{safe}-{n}"));
-        }
-        let dir = Self { root };
-        dir.ensure_layout()?;
-        Ok(dir)
-    }
-
-    /// Opens an existing run directory (to resume into it).
-    pub fn open(root: &Path) -> Result<Self> {
-        let dir = Self {
-            root: root.to_path_buf(),
-        };
-        dir.ensure_layout()?;
-        Ok(dir)
-    }
-
-    /// The run directory that holds a checkpoint `…/<run>/checkpoints/x.safetensors`.
-    pub fn of_checkpoint(ckpt: &Path) -> Option<PathBuf> {
-        let parent = ckpt.parent()?;
-        (parent.file_name()? == "checkpoints").then(|| parent.parent().map(Path::to_path_buf))?
-    }
-
-    fn ensure_layout(&self) -> Result<()> {
-        for d in [
-            self.root.clone(),
-            self.checkpoints(),
-            self.plots(),
-            self.samples(),
-        ] {
-            std::fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
-        }
-        Ok(())
-    }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-    pub fn checkpoints(&self) -> PathBuf {
-        self.root.join("checkpoints")
-    }
-    pub fn plots(&self) -> PathBuf {
-        self.root.join("plots")
-    }
-    pub fn samples(&self) -> PathBuf {
-        self.root.join("samples")
-    }
-    pub fn config(&self) -> PathBuf {
-        self.root.join("config.yaml")
-    }
-    pub fn summary(&self) -> PathBuf {
-        self.root.join("summary.json")
-    }
-
-    /// Writes a text file of the run atomically.
-    pub fn write_text(&self, path: &Path, text: &str) -> Result<()> {
-        tr_data::tensor_file::write_bytes_atomic(path, text.as_bytes()).map_err(Error::from)
-    }
-}
 
 /// One logged record: a training step or the end of a validation/test epoch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,30 +36,15 @@ impl MetricsLog {
     /// after `keep_through_step` (work lost when that session was killed and
     /// redone after a resume) are dropped so the log has no duplicates.
     pub fn open(dir: &RunDir, keep_through_step: Option<u64>) -> Result<Self> {
-        let jsonl = dir.root().join("metrics.jsonl");
-        let csv = dir.root().join("metrics.csv");
-        let mut records = Vec::new();
-        if let Some(limit) = keep_through_step {
-            if jsonl.exists() {
-                let text = std::fs::read_to_string(&jsonl).map_err(|e| Error::io(&jsonl, e))?;
-                for (i, line) in text
-                    .lines()
-                    .enumerate()
-                    .filter(|(_, l)| !l.trim().is_empty())
-                {
-                    match serde_json::from_str::<Record>(line) {
-                        Ok(r) if r.step <= limit => records.push(r),
-                        Ok(_) => {}
-                        // A line cut by a kill mid-write: drop it, keep the rest.
-                        Err(e) => tracing::warn!(
-                            "{}:{}: skipping unreadable record: {e}",
-                            jsonl.display(),
-                            i + 1
-                        ),
-                    }
-                }
-            }
-        }
+        let jsonl = dir.metrics_jsonl();
+        let csv = dir.metrics_csv();
+        let records = match keep_through_step {
+            Some(limit) if jsonl.exists() => read_records(&jsonl)?
+                .into_iter()
+                .filter(|r| r.step <= limit)
+                .collect(),
+            _ => Vec::new(),
+        };
         let log = Self {
             jsonl,
             csv,
@@ -233,16 +125,26 @@ impl MetricsLog {
     }
 }
 
-/// The commit of the working tree the program runs in, if it is a git checkout.
-pub fn git_commit() -> Option<String> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        .filter(|s| !s.is_empty())
+/// Reads every record of a `metrics.jsonl`. A line cut by a kill in the
+/// middle of a write is skipped with a warning; the rest are kept.
+pub fn read_records(path: &Path) -> Result<Vec<Record>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut records = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match serde_json::from_str::<Record>(line) {
+            Ok(r) => records.push(r),
+            Err(e) => tracing::warn!(
+                "{}:{}: skipping unreadable record: {e}",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    Ok(records)
 }
 
 #[cfg(test)]
@@ -289,12 +191,14 @@ mod tests {
     }
 
     #[test]
-    fn run_dir_of_checkpoint() {
-        let p = Path::new("runs/x/checkpoints/last.safetensors");
-        assert_eq!(RunDir::of_checkpoint(p), Some(PathBuf::from("runs/x")));
+    fn a_line_cut_by_a_kill_is_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = tmp.path().join("metrics.jsonl");
+        let good = serde_json::to_string(&rec("val", 4, "val_cer", 0.25)).unwrap();
+        std::fs::write(&p, format!("{good}\n{{\"phase\":\"tra\n")).unwrap();
         assert_eq!(
-            RunDir::of_checkpoint(Path::new("elsewhere/last.safetensors")),
-            None
+            read_records(&p).unwrap(),
+            vec![rec("val", 4, "val_cer", 0.25)]
         );
     }
 }
