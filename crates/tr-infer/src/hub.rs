@@ -9,21 +9,36 @@
 //! * Endpoint: [`HubOptions::endpoint`], else `HF_ENDPOINT`, else
 //!   `https://huggingface.co` (so a mirror or a test server can stand in).
 //! * Cache: [`HubOptions::cache_dir`], else `HF_HUB_CACHE`, else
-//!   `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
-//! * Token: `HF_TOKEN` or the token file of `huggingface-cli login`.
+//!   `$HF_HOME/hub`, else `~/.cache/huggingface/hub`, in the layout
+//!   `huggingface_hub` and `hf-hub` use (they share it).
+//! * Token: `HF_TOKEN`, else `HF_TOKEN_PATH`, else the token file of
+//!   `huggingface-cli login` (`$HF_HOME/token`).
 //!
 //! `config.json` is fetched first; the other files are then fetched at the
 //! commit it came from, so the files always belong together, and each is
 //! checked against the size and SHA-256 `config.json` records. A download
 //! that does not match is removed from the cache and reported.
+//!
+//! The hub's file API is two requests (`HEAD`/`GET
+//! {endpoint}/{owner}/{name}/resolve/{revision}/{file}`), spoken here on a
+//! small blocking HTTP client rather than through an SDK: no async runtime,
+//! no storage-backend client in the dependency tree of an embedded
+//! recogniser.
+
+mod cache;
+mod download;
+mod http;
+mod settings;
 
 use std::path::{Path, PathBuf};
-
-use hf_hub::HFClient;
 
 use crate::artifact::{file_info, ArtifactConfig, CARD_FILE, CONFIG_FILE};
 use crate::decoder::DecoderConfig;
 use crate::error::{Error, Result};
+
+use cache::{is_repo_path, RepoCache};
+use download::Repo;
+use http::Client;
 
 /// Where to fetch from; every field falls back to the environment.
 #[derive(Clone, Debug, Default)]
@@ -43,33 +58,42 @@ pub fn fetch_artifact(repo_id: &str, options: &HubOptions) -> Result<PathBuf> {
         repo: repo_id.to_string(),
         message,
     };
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
     let (owner, name) = match repo_id.split_once('/') {
-        Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => (o, n),
+        Some((o, n)) if is_name(o) && is_name(n) => (o, n),
         _ => {
             return Err(hub_err(
                 "expected a repository id of the form owner/name".to_string(),
             ))
         }
     };
-    let mut builder = HFClient::builder().retry_max_attempts(1);
-    if let Some(e) = &options.endpoint {
-        builder = builder.endpoint(e.clone());
+    let revision = options.revision.as_deref().unwrap_or("main");
+    if !is_repo_path(revision) {
+        return Err(hub_err(format!(
+            "revision {revision:?} is not a branch, tag or commit name"
+        )));
     }
-    if let Some(c) = &options.cache_dir {
-        builder = builder.cache_dir(c.clone());
-    }
-    let client = builder
-        .build_sync()
-        .map_err(|e| hub_err(format!("cannot create the hub client: {e}")))?;
-    let repo = client.model(owner, name);
-    let fetch = |file: &str, revision: Option<&str>| -> Result<PathBuf> {
-        repo.download_file()
-            .filename(file)
-            .maybe_revision(revision.map(str::to_string))
-            .send()
+    let cache_dir = settings::cache_dir(options.cache_dir.as_ref()).map_err(hub_err)?;
+    let client = Client::new(
+        settings::endpoint(options.endpoint.as_deref()),
+        settings::token(),
+    );
+    let repo = Repo {
+        client: &client,
+        cache: RepoCache::new(&cache_dir, owner, name),
+        id: repo_id,
+    };
+    let fetch = |file: &str, revision: &str| -> Result<PathBuf> {
+        repo.fetch(file, revision)
             .map_err(|e| hub_err(format!("cannot fetch {file}: {e}")))
     };
-    let config_path = fetch(CONFIG_FILE, options.revision.as_deref())?;
+    let config_path = fetch(CONFIG_FILE, revision)?;
     let dir = config_path
         .parent()
         .map(Path::to_path_buf)
@@ -89,7 +113,12 @@ pub fn fetch_artifact(repo_id: &str, options: &HubOptions) -> Result<PathBuf> {
         files.push((lm.file.clone(), lm.bytes, lm.sha256.clone()));
     }
     for (file, bytes, sha) in files {
-        let path = fetch(&file, Some(&commit))?;
+        if !is_repo_path(&file) {
+            return Err(hub_err(format!(
+                "{CONFIG_FILE} names the file {file:?}, which is not a path inside the repository"
+            )));
+        }
+        let path = fetch(&file, &commit)?;
         check_download(&path, bytes, sha.as_deref()).map_err(|m| {
             remove_cached(&path);
             hub_err(format!(
@@ -98,10 +127,9 @@ pub fn fetch_artifact(repo_id: &str, options: &HubOptions) -> Result<PathBuf> {
         })?;
     }
     // The model card is documentation: a repository without one still loads.
-    if let Err(e) = fetch(CARD_FILE, Some(&commit)) {
+    if let Err(e) = fetch(CARD_FILE, &commit) {
         tracing::debug!("{e}");
     }
-    drop(client);
     Ok(dir)
 }
 

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use tr_infer::hub::HubOptions;
+use tr_infer::hub::{fetch_artifact, HubOptions};
 use tr_infer::{LineTextRecognizer, Preprocessing};
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -290,4 +290,103 @@ fn hub_downloads_cache_and_failures() {
         .unwrap()
         .next()
         .is_some());
+}
+
+#[test]
+fn hub_cache_layout_revisions_and_offline_use() {
+    let server = Server::start();
+    let (_local, files) = artifact_files();
+    server.add(
+        "tr/good",
+        Repo {
+            files: files.clone(),
+            moved_to: None,
+        },
+    );
+    let mut evil = files.clone();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&files["config.json"].bytes).unwrap();
+    config["weights"]["file"] = "../../escape.safetensors".into();
+    evil.get_mut("config.json").unwrap().bytes = serde_json::to_vec(&config).unwrap();
+    server.add(
+        "tr/evil",
+        Repo {
+            files: evil,
+            moved_to: None,
+        },
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let opts = |revision: Option<&str>| HubOptions {
+        endpoint: Some(server.endpoint.clone()),
+        cache_dir: Some(cache.path().to_path_buf()),
+        revision: revision.map(str::to_string),
+    };
+
+    // The layout huggingface_hub uses: snapshot entries pointing at blobs, refs.
+    let dir = fetch_artifact("tr/good", &opts(None)).unwrap();
+    let repo = cache.path().join("models--tr--good");
+    assert_eq!(dir, repo.join("snapshots").join(COMMIT));
+    let refs = std::fs::read_to_string(repo.join("refs/main")).unwrap();
+    assert_eq!(refs, COMMIT);
+    for file in ["config.json", "model.safetensors", "README.md"] {
+        let entry = dir.join(file);
+        let etag = hex::encode(Sha256::digest(&files[file].bytes));
+        #[cfg(unix)]
+        assert!(std::fs::symlink_metadata(&entry)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            std::fs::canonicalize(&entry).unwrap(),
+            std::fs::canonicalize(repo.join("blobs").join(etag)).unwrap()
+        );
+    }
+
+    // A tag is recorded as a ref; a commit is served from the cache alone.
+    let gets = server.gets.load(Ordering::SeqCst);
+    assert_eq!(fetch_artifact("tr/good", &opts(Some("v1"))).unwrap(), dir);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("refs/v1")).unwrap(),
+        COMMIT
+    );
+    assert_eq!(fetch_artifact("tr/good", &opts(Some(COMMIT))).unwrap(), dir);
+    assert_eq!(server.gets.load(Ordering::SeqCst), gets);
+    let e = fetch_artifact("tr/good", &opts(Some("../main")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("revision"), "{e}");
+
+    // With the hub unreachable, the cached revision is used; without a cached
+    // copy the failure says so.
+    let closed = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let offline = |cache_dir: &std::path::Path| HubOptions {
+        endpoint: Some(closed.clone()),
+        cache_dir: Some(cache_dir.to_path_buf()),
+        revision: None,
+    };
+    assert_eq!(
+        fetch_artifact("tr/good", &offline(cache.path())).unwrap(),
+        dir
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let e = fetch_artifact("tr/good", &offline(empty.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("config.json") && e.contains("no cached copy"),
+        "{e}"
+    );
+
+    // A config.json naming a file outside the repository is refused.
+    let e = fetch_artifact("tr/evil", &opts(None))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("tr/evil") && e.contains("escape.safetensors"),
+        "{e}"
+    );
+    assert!(!cache.path().join("escape.safetensors").exists());
 }

@@ -17,10 +17,10 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::blocking::{Client, Response};
-use reqwest::header::{CONTENT_RANGE, RANGE};
-use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
+use ureq::http::header::{CONTENT_LENGTH, CONTENT_RANGE, RANGE};
+use ureq::http::{StatusCode, Uri};
+use ureq::{Agent, Body};
 
 use super::error::{Error, Result};
 use super::progress::Progress;
@@ -45,21 +45,21 @@ pub struct Fetched {
 /// Downloads `url` into `part`, continuing an existing `part`. `expected_size`
 /// (bytes, from the metadata) is checked against the size the server announces.
 pub fn fetch(url: &str, part: &Path, expected_size: Option<u64>, label: &str) -> Result<Fetched> {
-    let client = client_for(url)?;
+    let agent = agent_for(url)?;
     let existing = match std::fs::metadata(part) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
         Err(e) => return Err(Error::io(part, e)),
     };
     if existing == 0 {
-        return fetch_whole(url, part, expected_size, label, send(&client, url, None)?);
+        return fetch_whole(url, part, expected_size, label, send(&agent, url, None)?);
     }
     tracing::info!("{label}: resuming {} from byte {existing}", part.display());
-    let resp = send(&client, url, Some(existing))?;
+    let resp = send(&agent, url, Some(existing))?;
     match resp.status() {
         StatusCode::PARTIAL_CONTENT => match parse_content_range(&resp) {
             Some((start, total)) if start == existing => {
-                let total = total.or_else(|| resp.content_length().map(|n| n + existing));
+                let total = total.or_else(|| content_length(&resp).map(|n| n + existing));
                 check_size(url, expected_size, total)?;
                 let mut hasher = Sha256::new();
                 hash_file_into(part, &mut hasher)?;
@@ -77,7 +77,7 @@ pub fn fetch(url: &str, part: &Path, expected_size: Option<u64>, label: &str) ->
             other => {
                 tracing::warn!("{label}: server answered the range request with {other:?}, restarting from scratch");
                 drop(resp);
-                fetch_whole(url, part, expected_size, label, send(&client, url, None)?)
+                fetch_whole(url, part, expected_size, label, send(&agent, url, None)?)
             }
         },
         StatusCode::OK => {
@@ -106,7 +106,7 @@ pub fn fetch(url: &str, part: &Path, expected_size: Option<u64>, label: &str) ->
                 "{label}: {} does not fit the remote file, restarting from scratch",
                 part.display()
             );
-            fetch_whole(url, part, expected_size, label, send(&client, url, None)?)
+            fetch_whole(url, part, expected_size, label, send(&agent, url, None)?)
         }
         _ => Err(status_error(url, &resp)),
     }
@@ -123,7 +123,7 @@ fn fetch_whole(
     if resp.status() != StatusCode::OK {
         return Err(status_error(url, &resp));
     }
-    let total = resp.content_length();
+    let total = content_length(&resp);
     check_size(url, expected_size, total)?;
     let file = File::create(part).map_err(|e| Error::io(part, e))?;
     let mut hasher = Sha256::new();
@@ -138,7 +138,7 @@ fn fetch_whole(
 /// Copies the body to `file` (positioned at `start`), hashing it; returns the final size.
 #[allow(clippy::too_many_arguments)]
 fn stream(
-    mut resp: Response,
+    resp: Response,
     mut file: File,
     hasher: &mut Sha256,
     start: u64,
@@ -147,6 +147,7 @@ fn stream(
     part: &Path,
     label: &str,
 ) -> Result<u64> {
+    let mut body = resp.into_body().into_reader();
     let mut progress = Progress::start(label, total, start);
     let mut buf = vec![0u8; CHUNK];
     let mut position = start;
@@ -158,7 +159,7 @@ fn stream(
         part: part.to_path_buf(),
     };
     let outcome = loop {
-        let n = match resp.read(&mut buf) {
+        let n = match body.read(&mut buf) {
             Ok(0) => break Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -188,36 +189,52 @@ fn stream(
     }
 }
 
-/// A client for `url`; loopback addresses bypass any configured proxy.
-fn client_for(url: &str) -> Result<Client> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| Error::Http {
+/// An agent for `url` (HTTP statuses are answers, not errors; no
+/// decompression, so the bytes hashed are the file's); loopback addresses
+/// bypass any configured proxy.
+fn agent_for(url: &str) -> Result<Agent> {
+    let parsed: Uri = url.parse().map_err(|e| Error::Http {
         url: url.to_string(),
         reason: format!("invalid URL: {e}"),
     })?;
-    let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    let mut builder = Client::builder()
+    let loopback = matches!(
+        parsed.host(),
+        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+    );
+    let mut config = Agent::config_builder()
+        .http_status_as_error(false)
         .user_agent(concat!("tr-xtask/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(READ_TIMEOUT);
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_per_read(Some(READ_TIMEOUT));
     if loopback {
-        builder = builder.no_proxy();
+        config = config.proxy(None);
     }
-    builder.build().map_err(|e| Error::Http {
-        url: url.to_string(),
-        reason: format!("cannot build the HTTP client: {}", error_chain(&e)),
-    })
+    Ok(config.build().new_agent())
 }
 
 /// Sends `GET url`, from byte `from` when given.
-fn send(client: &Client, url: &str, from: Option<u64>) -> Result<Response> {
-    let mut req = client.get(url);
+fn send(agent: &Agent, url: &str, from: Option<u64>) -> Result<Response> {
+    let mut req = agent.get(url);
     if let Some(from) = from {
         req = req.header(RANGE, format!("bytes={from}-"));
     }
-    req.send().map_err(|e| Error::Http {
+    req.call().map_err(|e| Error::Http {
         url: url.to_string(),
-        reason: error_chain(&e.without_url()),
+        reason: error_chain(&e),
     })
+}
+
+type Response = ureq::http::Response<Body>;
+
+/// The announced body length (`Content-Length`).
+fn content_length(resp: &Response) -> Option<u64> {
+    resp.headers()
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn status_error(url: &str, resp: &Response) -> Error {
