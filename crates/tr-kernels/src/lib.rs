@@ -26,10 +26,12 @@
 //! benchmarks.
 
 mod activation;
-pub mod conv;
+mod adam;
+mod alloc;
+mod conv;
 mod im2col;
-pub mod lstm;
-pub mod pool;
+mod lstm;
+mod pool;
 mod shuffle;
 mod winograd;
 
@@ -38,6 +40,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use candle_core::{CpuStorage, DType, Result, Storage, Tensor};
 
+pub use adam::{adam_in_place, AdamStep};
+pub use alloc::{keep_freed_memory, MALLOC_ENV};
 pub use conv::{conv2d, ConvGeometry};
 pub use lstm::lstm_recurrence;
 pub use pool::max_pool2d;
