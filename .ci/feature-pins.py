@@ -3,16 +3,22 @@
 whole-workspace build and a single-crate build (`cargo test -p <crate>`).
 
 Every difference makes cargo rebuild candle-core (minutes on 2 cores) for that
-crate selection. The fix is a pin in crates/tr-data/Cargo.toml (section
-"feature pins"): the crate with the features the workspace enables. Exit code 1
-when a pin is missing, printing the TOML lines to add. Needs only `cargo tree`
-(no compilation, no network).
+crate selection. The fix is a pin (section "feature pins"): the crate with the
+features the workspace enables, in the Cargo.toml of a crate at the bottom of our
+graph. `-p tr-kernels` selects no other crate of ours, so its pins are in
+crates/tr-kernels/Cargo.toml; every other selection includes tr-data, so theirs
+are in crates/tr-data/Cargo.toml. Exit code 1 when a pin is missing, printing
+the TOML lines to add and where. Needs only `cargo tree` (no compilation, no
+network).
 """
 import subprocess, sys, re
 
 SELECTIONS = [["--workspace"], ["-p", "tr-data"], ["-p", "tr-data", "--no-default-features"],
-              ["-p", "tr-models"], ["-p", "tr-lit"], ["-p", "tr-train"], ["-p", "tr-infer"],
+              ["-p", "tr-kernels"], ["-p", "tr-models"], ["-p", "tr-lit"], ["-p", "tr-train"], ["-p", "tr-infer"],
               ["-p", "tr-cli"], ["-p", "xtask"]]
+
+# Where a selection's pins live: the one bottom crate it selects (default: tr-data).
+PIN_FILE = {"-p tr-kernels": "crates/tr-kernels/Cargo.toml", None: "crates/tr-data/Cargo.toml"}
 
 def tree(args, edges):
     out = subprocess.run(["cargo", "tree", "-e", edges, "--prefix", "none", "-f", "{p}|{f}", *args],
@@ -42,13 +48,15 @@ def main():
     if not missing:
         print("feature pins: every crate selection builds candle's dependencies identically")
         return 0
-    print("feature pins missing (add to crates/tr-data/Cargo.toml):")
     for (section, (name, ver)), (f, sels) in sorted(missing.items()):
         v = re.sub(r"^v", "", ver)
         major = v.split(".")[0] if not v.startswith("0.") else ".".join(v.split(".")[:2])
         alias = f'pin-{name}-{major.replace(".", "-")}'
         feats = ", ".join(f'"{x}"' for x in sorted(f) if x != "default")
-        print(f'[{section}] {alias} = {{ package = "{name}", version = "{major}", default-features = false, features = [{feats}] }}  # differs in: {"; ".join(sels)}')
+        line = f'[{section}] {alias} = {{ package = "{name}", version = "{major}", default-features = false, features = [{feats}] }}'
+        files = sorted({PIN_FILE.get(sel, PIN_FILE[None]) for sel in sels})
+        print(f'feature pin missing (add to {" and ".join(files)}):')
+        print(f'  {line}  # differs in: {"; ".join(sels)}')
     return 1
 
 sys.exit(main())

@@ -9,7 +9,7 @@
 //! `warmup` steps) — then the median single-line inference latency on a
 //! 1-thread pool. Every model runs in its own child process so its peak RSS
 //! (`VmHWM`) is its own. `--reference` selects candle's reference ops
-//! instead of the fast CPU kernels (`tr_models::cpu`) and the tensor-op
+//! instead of the fast CPU kernels (`tr_kernels`) and the tensor-op
 //! AdamW instead of the fused in-place one.
 //!
 //! `--check-training STEPS` instead trains small line models on a synthetic
@@ -108,10 +108,10 @@ pub fn run(args: &BenchArgs) -> Result<String> {
     if args.batch == 0 || args.threads == 0 || args.steps == 0 || args.latency_runs == 0 {
         bail!("--batch, --threads, --steps and --latency-runs must be positive")
     }
-    tr_models::cpu::set_reference_ops(args.reference);
-    // As the trainer does (tr_train::alloc); each per-model child process
+    tr_kernels::set_reference_ops(args.reference);
+    // As the trainer does (`tr_train::cli::run`); each per-model child process
     // runs this function too (`--in-process`), so it applies there as well.
-    tr_train::alloc::keep_freed_memory();
+    tr_kernels::keep_freed_memory();
     let ops = if args.reference {
         "candle reference ops"
     } else {

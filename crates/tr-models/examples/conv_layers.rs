@@ -11,7 +11,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use tr_models::cpu::{conv2d, ConvGeometry};
+use tr_kernels::{conv2d, ConvGeometry};
 
 /// Input channels, output channels, input height and width, kernel, stride, padding.
 struct Layer {

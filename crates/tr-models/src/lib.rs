@@ -19,9 +19,10 @@
 //! `tr-infer` must decode without depending on the training stack; `tr-lit`
 //! re-exports them.
 //!
-//! Fast CPU kernels (convolution, max-pooling, LSTM as candle custom ops)
-//! live in [`cpu`]; the layers use them automatically for `f32` CPU tensors
-//! (opt out with `TR_REFERENCE_OPS=1` or [`cpu::set_reference_ops`]).
+//! The fast CPU kernels (convolution, max-pooling, LSTM as candle custom
+//! ops) live in the `tr-kernels` crate; the layers use them automatically
+//! for `f32` CPU tensors (opt out with `TR_REFERENCE_OPS=1` or
+//! [`tr_kernels::set_reference_ops`]).
 //!
 //! Building blocks live in [`layers`] (convolution, pooling, LSTM,
 //! attention, Transformer decoder, positional encodings, ResNet-18); the
@@ -32,7 +33,6 @@
 //! Not here: losses, metrics, optimisers, training loops (`tr-lit`, `tr-train`).
 
 pub mod cnn;
-pub mod cpu;
 pub mod decoding;
 pub mod error;
 pub mod layers;

@@ -61,7 +61,7 @@ fn check_conv(
     (b, h, w): (usize, usize, usize),
     relu: bool,
 ) -> anyhow::Result<()> {
-    tr_models::cpu::set_reference_ops(false);
+    tr_kernels::set_reference_ops(false);
     let map = VarMap::new();
     let conv = Conv2d::new(spec, init, vb(&map))?;
     let x = Var::from_tensor(&det_tensor(&[b, spec.in_channels, h, w], 3)?)?;
@@ -250,7 +250,7 @@ fn conv_kernel_wider_than_stride_sees_padding_on_both_sides() -> anyhow::Result<
 }
 
 fn check_pool(shape: [usize; 4], k: usize, s: usize, p: usize) -> anyhow::Result<()> {
-    tr_models::cpu::set_reference_ops(false);
+    tr_kernels::set_reference_ops(false);
     let x = Var::from_tensor(&det_tensor(&shape, 7)?)?;
     let fast = max_pool2d(x.as_tensor(), k, s, p)?;
     let reference = max_pool2d_reference(x.as_tensor(), k, s, p)?;
@@ -278,7 +278,7 @@ fn max_pool_matches_reference() -> anyhow::Result<()> {
 
 #[test]
 fn max_pool_passes_the_whole_gradient_to_the_first_maximum_of_a_tie() -> anyhow::Result<()> {
-    tr_models::cpu::set_reference_ops(false);
+    tr_kernels::set_reference_ops(false);
     let x = Var::from_tensor(&Tensor::new(&[[[[1f32, 3.0], [3.0, 0.0]]]], &Device::Cpu)?)?;
     let y = max_pool2d(x.as_tensor(), 2, 2, 0)?;
     assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, vec![3.0]);
@@ -293,7 +293,7 @@ fn max_pool_passes_the_whole_gradient_to_the_first_maximum_of_a_tie() -> anyhow:
 }
 
 fn check_lstm(config: LstmConfig, (s, b): (usize, usize)) -> anyhow::Result<()> {
-    tr_models::cpu::set_reference_ops(false);
+    tr_kernels::set_reference_ops(false);
     let map = VarMap::new();
     let lstm = Lstm::new(config, vb(&map))?;
     let x = Var::from_tensor(&det_tensor(&[s, b, config.input_size], 9)?)?;

@@ -6,7 +6,7 @@
 //! tr-models cannot depend on tr-lit's CTC loss.)
 //!
 //! This binary holds a single test because it flips the process-wide
-//! [`tr_models::cpu::set_reference_ops`] switch.
+//! [`tr_kernels::set_reference_ops`] switch.
 
 mod common;
 
@@ -52,7 +52,7 @@ fn train(
     spec: &DataSpec,
     reference: bool,
 ) -> anyhow::Result<(Vec<f32>, f32)> {
-    tr_models::cpu::set_reference_ops(reference);
+    tr_kernels::set_reference_ops(reference);
     let mut cfg = ModelConfig::by_name(name)?;
     for (k, v) in overrides {
         cfg.set_str(k, v)?;
@@ -87,7 +87,7 @@ fn train(
 fn check(name: &str, overrides: &[(&str, &str)], spec: DataSpec) -> anyhow::Result<()> {
     let (fast, fast_acc) = train(name, overrides, &spec, false)?;
     let (reference, ref_acc) = train(name, overrides, &spec, true)?;
-    tr_models::cpu::set_reference_ops(false);
+    tr_kernels::set_reference_ops(false);
     assert!(
         fast[fast.len() - 1] < fast[0] - 0.1,
         "{name}: did not learn: {fast:?}"

@@ -156,7 +156,7 @@ pub fn run(
             .map_err(|e| Error::io(Path::new("<stdout>"), e))
     };
     if !matches!(command, ExperimentCommand::PrintConfig(_)) {
-        crate::alloc::keep_freed_memory();
+        tr_kernels::keep_freed_memory();
     }
     match command {
         ExperimentCommand::PrintConfig(args) => {

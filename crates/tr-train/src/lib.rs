@@ -7,9 +7,10 @@
 //! (metrics, plots, sample sheets, summary) and the YAML config system with
 //! dotted command-line overrides. The binary `tr-train` is `htr fit`.
 //!
-//! Not here: models (`tr-models`), losses/metrics (`tr-lit`), data (`tr-data`).
+//! Not here: models (`tr-models`), losses/metrics (`tr-lit`), data (`tr-data`),
+//! the numeric kernels (the fused Adam pass, the allocator settings:
+//! `tr-kernels`).
 
-pub mod alloc;
 pub mod checkpoint;
 pub mod cli;
 pub mod config;

@@ -88,7 +88,7 @@ fn run(
     steps: usize,
     reference: bool,
 ) -> Result<(Vec<f32>, f64)> {
-    tr_models::cpu::set_reference_ops(reference);
+    tr_kernels::set_reference_ops(reference);
     let mut rng = Rng(7);
     let glyphs: Vec<Vec<f32>> = (0..SYMBOLS)
         .map(|_| {
@@ -153,7 +153,7 @@ pub fn check_training(steps: usize) -> Result<String> {
     for (name, overrides) in &cases {
         let (fast, fast_cer) = run(name, overrides, steps, false)?;
         let (reference, ref_cer) = run(name, overrides, steps, true)?;
-        tr_models::cpu::set_reference_ops(false);
+        tr_kernels::set_reference_ops(false);
         let fmt = |v: &[f32]| {
             v.iter()
                 .map(|l| format!("{l:.4}"))

@@ -3,9 +3,9 @@
 //!
 //! Every convolution of the zoo goes through [`Conv2d::forward`] (or
 //! [`Conv2d::forward_relu`]): `f32` CPU tensors take the fast kernel of
-//! [`crate::cpu::conv`] (native per-axis stride and padding, fused bias and
+//! [`tr_kernels::conv2d`] (native per-axis stride and padding, fused bias and
 //! ReLU), everything else (CUDA/Metal, other dtypes, or reference ops
-//! requested via [`crate::cpu::set_reference_ops`]) candle's `conv2d`, as
+//! requested via [`tr_kernels::set_reference_ops`]) candle's `conv2d`, as
 //! follows. Candle's `conv2d` takes one
 //! stride and one padding for both axes; other cases (the LineCNN window
 //! convolution: kernel `(H/8, WW/8)`, stride `(H/8, WS/8)`) are computed as a
@@ -125,13 +125,13 @@ impl Conv2d {
                 self.spec.padding
             )
         };
-        if crate::cpu::use_fast_kernels(x) {
-            let geom = crate::cpu::ConvGeometry {
+        if tr_kernels::use_fast_kernels(x) {
+            let geom = tr_kernels::ConvGeometry {
                 kernel: self.spec.kernel,
                 stride: self.spec.stride,
                 padding: self.spec.padding,
             };
-            return crate::cpu::conv2d(x, &self.weight, self.bias.as_ref(), geom, relu);
+            return tr_kernels::conv2d(x, &self.weight, self.bias.as_ref(), geom, relu);
         }
         let y = self.reference(x, (ho, wo))?;
         if relu {
@@ -142,7 +142,7 @@ impl Conv2d {
     }
 
     /// [`Conv2d::forward`] with candle's reference ops whatever the device
-    /// and the [`crate::cpu::set_reference_ops`] setting (for equivalence
+    /// and the [`tr_kernels::set_reference_ops`] setting (for equivalence
     /// checks).
     pub fn forward_reference(&self, x: &Tensor) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;

@@ -18,8 +18,8 @@
 //! step, the backward direction reading the projected sequence reversed.
 //! Every LSTM of the zoo goes through [`Lstm::forward`]: for `f32` CPU
 //! tensors the recurrence (both directions, forward and backward through
-//! time) is the fused kernel of [`crate::cpu::lstm`]; other devices and
-//! dtypes, or reference ops requested via [`crate::cpu::set_reference_ops`],
+//! time) is the fused kernel of [`tr_kernels::lstm_recurrence`]; other devices and
+//! dtypes, or reference ops requested via [`tr_kernels::set_reference_ops`],
 //! use the candle ops below.
 
 use candle_core::{Result, Tensor};
@@ -105,11 +105,11 @@ impl Lstm {
     /// dimension holds the forward direction's `H` outputs, then the
     /// backward direction's (PyTorch's layout). Zero initial states.
     pub fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.run(x, train, crate::cpu::use_fast_kernels(x))
+        self.run(x, train, tr_kernels::use_fast_kernels(x))
     }
 
     /// [`Lstm::forward`] with candle's reference ops whatever the device and
-    /// the [`crate::cpu::set_reference_ops`] setting (for equivalence checks).
+    /// the [`tr_kernels::set_reference_ops`] setting (for equivalence checks).
     pub fn forward_reference(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.run(x, train, false)
     }
@@ -154,7 +154,7 @@ fn run_layer(x: &Tensor, dirs: &[Direction], h: usize, fast: bool) -> Result<Ten
         .broadcast_add(&bias)?;
     if fast {
         let w_hh = Tensor::stack(&dirs.iter().map(|p| p.w_hh.clone()).collect::<Vec<_>>(), 0)?;
-        return crate::cpu::lstm_recurrence(&xw.reshape((s, b, d * 4 * h))?, &w_hh);
+        return tr_kernels::lstm_recurrence(&xw.reshape((s, b, d * 4 * h))?, &w_hh);
     }
     let xw = xw.reshape((s, b, d, 4 * h))?;
     let reverse = reversed_indices(s, x)?;

@@ -1,7 +1,7 @@
 //! Building blocks of the zoo, one concept per module.
 //!
 //! The compute-heavy paths each go through exactly one function, which picks
-//! the fast CPU kernels of [`crate::cpu`] for `f32` CPU tensors and candle's
+//! the fast CPU kernels of [`tr_kernels`] for `f32` CPU tensors and candle's
 //! own ops otherwise: convolutions through [`conv::Conv2d::forward`],
 //! max-pooling through [`pool::max_pool2d`], LSTMs through
 //! [`lstm::Lstm::forward`].

@@ -2,9 +2,9 @@
 //! any kernel, stride and padding.
 //!
 //! Every max-pool of the zoo goes through [`max_pool2d`]: `f32` CPU tensors
-//! take the argmax kernel of [`crate::cpu::pool`] (gradient to the first
+//! take the argmax kernel of [`tr_kernels::max_pool2d`] (gradient to the first
 //! maximum on exact ties, as PyTorch); other devices and dtypes, or
-//! reference ops requested via [`crate::cpu::set_reference_ops`], use the
+//! reference ops requested via [`tr_kernels::set_reference_ops`], use the
 //! candle formulation below.
 //!
 //! Candle's own `max_pool2d` is not used: it has no padding, its backward
@@ -31,11 +31,11 @@ pub fn pooled_size(n: usize, kernel: usize, stride: usize, padding: usize) -> Op
 
 /// `(B, C, H, W)` → `(B, C, Ho, Wo)` with `Ho = ⌊(H + 2p − k)/s⌋ + 1` (same for W).
 pub fn max_pool2d(x: &Tensor, kernel: usize, stride: usize, padding: usize) -> Result<Tensor> {
-    pool(x, kernel, stride, padding, crate::cpu::use_fast_kernels(x))
+    pool(x, kernel, stride, padding, tr_kernels::use_fast_kernels(x))
 }
 
 /// [`max_pool2d`] with candle's reference ops whatever the device and the
-/// [`crate::cpu::set_reference_ops`] setting (for equivalence checks).
+/// [`tr_kernels::set_reference_ops`] setting (for equivalence checks).
 pub fn max_pool2d_reference(
     x: &Tensor,
     kernel: usize,
@@ -59,7 +59,7 @@ fn pool(x: &Tensor, kernel: usize, stride: usize, padding: usize, fast: bool) ->
         )
     };
     if fast {
-        return crate::cpu::max_pool2d(x, kernel, stride, padding);
+        return tr_kernels::max_pool2d(x, kernel, stride, padding);
     }
     if padding == 0 && kernel == stride {
         // Non-overlapping windows: two max reductions over a reshaped view.

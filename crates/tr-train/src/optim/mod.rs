@@ -8,7 +8,6 @@
 //! Nesterov), so learning rates from the course carry over.
 
 pub mod clip;
-mod fused;
 mod grads;
 
 pub use grads::Grads;
@@ -145,7 +144,8 @@ pub struct Optimizer {
     lr: f64,
     /// Number of `step` calls so far (Adam's bias-correction `t`).
     steps: u64,
-    /// Adam/AdamW update `f32` CPU parameters in place ([`fused`]).
+    /// Adam/AdamW update `f32` CPU parameters in place
+    /// ([`tr_kernels::adam_in_place`]).
     fused: bool,
 }
 
@@ -230,8 +230,8 @@ impl Optimizer {
                     } else {
                         g
                     };
-                    if self.fused && fused::applies(p, &g) {
-                        let step = fused::AdamStep {
+                    if self.fused && fused_applies(p, &g) {
+                        let step = tr_kernels::AdamStep {
                             b1: *b1,
                             b2: *b2,
                             eps: *eps,
@@ -240,7 +240,7 @@ impl Optimizer {
                             bc2: 1.0 - b2.powi(t),
                             decoupled_decay: if decoupled { lr * weight_decay } else { 0.0 },
                         };
-                        fused::adam(p, &g, &mut slot.m, &mut slot.v, &step)?;
+                        tr_kernels::adam_in_place(p, &g, &mut slot.m, &mut slot.v, &step)?;
                         continue;
                     }
                     let m = match &slot.m {
@@ -372,6 +372,16 @@ impl Optimizer {
         self.steps = steps;
         Ok(())
     }
+}
+
+/// Whether the in-place update of [`tr_kernels::adam_in_place`] applies: a
+/// contiguous `f32` CPU parameter and an `f32` CPU gradient.
+fn fused_applies(p: &Tensor, g: &Tensor) -> bool {
+    p.device().is_cpu()
+        && g.device().is_cpu()
+        && p.dtype() == candle_core::DType::F32
+        && g.dtype() == candle_core::DType::F32
+        && p.is_contiguous()
 }
 
 #[cfg(test)]

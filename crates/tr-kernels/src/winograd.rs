@@ -420,7 +420,7 @@ fn forward_in_chunks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cpu::conv::ConvGeometry;
+    use crate::conv::ConvGeometry;
     use candle_core::Shape;
 
     /// Direct convolution, in f64.
@@ -497,7 +497,7 @@ mod tests {
                 let mut got = vec![MaybeUninit::new(f32::NAN); want.len()];
                 forward_in_chunks(&x, &wt, Some(&bias), &d, relu, &mut got, chunk);
                 // SAFETY: initialised with NaN, which the check below would catch.
-                let got = unsafe { crate::cpu::assume_init(&mut got) };
+                let got = unsafe { crate::assume_init(&mut got) };
                 for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                     assert!(
                         (g - w).abs() <= 1e-5 * (1.0 + w.abs()),

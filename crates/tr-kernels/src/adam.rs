@@ -3,9 +3,10 @@
 //! allocate a parameter-sized result (the unfused update cost line-cnn-lstm
 //! 40–75 ms per step; PyTorch's foreach Adam ~10 ms).
 //!
-//! The arithmetic is the unfused path's, operation for operation, in `f32`
-//! with the same `f64` constants rounded the same way, so both paths give
-//! the same parameters (checked bit for bit in the tests):
+//! The arithmetic is the unfused path's of `tr_train::optim`, operation for
+//! operation, in `f32` with the same `f64` constants rounded the same way,
+//! so both paths give the same parameters (checked bit for bit in
+//! tr-train's optimizer tests and in `tests/adam.rs`):
 //!
 //! ```text
 //! m ← b1·m + (1−b1)·g          v ← b2·v + (1−b2)·g²
@@ -13,8 +14,10 @@
 //! ```
 //!
 //! (the decay factor only for AdamW; Adam's L2 term is added to `g` first).
+//! Which parameters take this path, and the optimizer state around it, are
+//! the optimizer's business (`tr_train::optim::Optimizer`).
 
-use candle_core::{CpuStorage, InplaceOp2, InplaceOp3, Layout, Result, Tensor};
+use candle_core::{CpuStorage, DType, InplaceOp2, InplaceOp3, Layout, Result, Tensor};
 use rayon::prelude::*;
 
 /// Elements per rayon task: big enough that the split costs nothing.
@@ -132,7 +135,8 @@ impl InplaceOp3 for Update {
 }
 
 /// Hyper-parameters of one Adam/AdamW step.
-pub(super) struct AdamStep {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamStep {
     pub b1: f64,
     pub b2: f64,
     pub eps: f64,
@@ -144,24 +148,37 @@ pub(super) struct AdamStep {
     pub decoupled_decay: f64,
 }
 
-/// Whether the fused path applies: every tensor an `f32` CPU tensor.
-pub(super) fn applies(p: &Tensor, g: &Tensor) -> bool {
-    p.device().is_cpu()
-        && g.device().is_cpu()
-        && p.dtype() == candle_core::DType::F32
-        && g.dtype() == candle_core::DType::F32
-        && p.is_contiguous()
-}
-
-/// Updates `p`, `m` and `v` in place (`m`, `v` created as zeros when
-/// `None`, which gives the same values as the unfused first step).
-pub(super) fn adam(
+/// One Adam/AdamW step: updates the parameter `p` and the moments `m`, `v`
+/// in place from the gradient `g` (`m`, `v` created as zeros when `None`,
+/// which gives the same values as the unfused first step).
+///
+/// `p` must be a contiguous `f32` CPU tensor and `g` an `f32` CPU tensor of
+/// the same size; anything else is an error, never a silent fallback.
+pub fn adam_in_place(
     p: &Tensor,
     g: &Tensor,
     m: &mut Option<Tensor>,
     v: &mut Option<Tensor>,
     s: &AdamStep,
 ) -> Result<()> {
+    // Checked before anything is written, so an error leaves the state alone.
+    let f32_cpu = |t: &Tensor| t.device().is_cpu() && t.dtype() == DType::F32;
+    if !f32_cpu(p) || !p.is_contiguous() || !f32_cpu(g) {
+        candle_core::bail!(
+            "fused Adam: expected a contiguous f32 CPU parameter and an f32 CPU gradient, found {:?} {:?} and {:?} {:?}",
+            p.dtype(),
+            p.device().location(),
+            g.dtype(),
+            g.device().location()
+        )
+    }
+    if p.elem_count() != g.elem_count() {
+        candle_core::bail!(
+            "fused Adam: parameter has {} values, gradient {}",
+            p.elem_count(),
+            g.elem_count()
+        )
+    }
     let g = g.contiguous()?;
     let m = match m {
         Some(m) => m,
