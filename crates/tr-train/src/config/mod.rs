@@ -211,7 +211,7 @@ impl RunConfig {
             if keys.iter().any(|k| k == "with_start_end_tokens") {
                 self.data
                     .dataset
-                    .set("with_start_end_tokens", "true")
+                    .set("with_start_end_tokens", Value::Bool(true))
                     .map_err(|e| Error::config("data.with_start_end_tokens", e.to_string()))?;
             } else {
                 return Err(Error::config(
