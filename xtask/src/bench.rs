@@ -30,7 +30,7 @@ use candle_nn::VarMap;
 use clap::Args;
 use tr_lit::CtcLoss;
 use tr_models::{default_spec, ModelConfig};
-use tr_train::optim::{Grads, Optimizer, OptimizerConfig};
+use tr_train::optim::{AdamWConfig, Grads, Optimizer, OptimizerConfig};
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug, Clone)]
@@ -224,12 +224,12 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
         .collect();
     let vars: Vec<Var> = params.iter().map(|(_, v)| v.clone()).collect();
     let mut opt = Optimizer::new(
-        OptimizerConfig::AdamW {
+        OptimizerConfig::AdamW(AdamWConfig {
             lr: 1e-3,
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.01,
-        },
+        }),
         params,
     )?;
     opt.set_fused(!args.reference);

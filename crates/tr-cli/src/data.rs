@@ -143,7 +143,7 @@ fn build(args: &DatasetArgs) -> Result<DataModule> {
             bail!("--set expects KEY=VALUE, got {kv:?}");
         };
         config
-            .set(key.trim(), value.trim())
+            .set_str(key.trim(), value.trim())
             .with_context(|| format!("--set {kv} for dataset {}", args.dataset))?;
     }
     let dir = DataDir::resolve(args.data_dir.as_deref());

@@ -42,7 +42,7 @@ fn build(args: &[String]) -> Res {
             let (k, v) = a
                 .split_once('=')
                 .ok_or_else(|| format!("expected key=value, got {a:?}"))?;
-            cfg.set(k, v)?;
+            cfg.set_str(k, v)?;
         }
     }
     let dir = DataDir::resolve(data_dir.as_deref());

@@ -37,6 +37,9 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A config chosen by name, or one of its keys, that the registry rejects.
+    #[error(transparent)]
+    Config(#[from] crate::registry::ConfigError),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

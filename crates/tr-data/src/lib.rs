@@ -7,7 +7,10 @@
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors); and
+//!   [`mod@registry`], the one mechanism for configs chosen by name with dotted
+//!   overrides (models, datasets, optimizers, schedulers: the
+//!   [`registry!`] macro and the [`registry::Registry`] trait);
 //! * the **full layer** (feature `full`, on by default): `readers` for idx /
 //!   idx.gz, EMNIST MATLAB `.mat`, the NLTK Brown corpus zip and IAM's
 //!   `lines.txt`; `paths` (data root and cache lookup); the `datasets` of
@@ -21,6 +24,7 @@
 
 pub mod error;
 pub mod image_tensor;
+pub mod registry;
 pub mod tensor_file;
 pub mod vocab;
 

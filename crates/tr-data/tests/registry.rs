@@ -85,9 +85,9 @@ fn yaml_configs_fill_defaults_and_reject_unknown_fields() {
 #[test]
 fn set_parses_values_and_explains_mistakes() {
     let mut cfg = DatasetConfig::by_name("emnist-lines").unwrap();
-    cfg.set("max_overlap", "0.25").unwrap();
-    cfg.set("with_start_end_tokens", "true").unwrap();
-    cfg.set("min_overlap", "0").unwrap();
+    cfg.set_str("max_overlap", "0.25").unwrap();
+    cfg.set_str("with_start_end_tokens", "true").unwrap();
+    cfg.set_str("min_overlap", "0").unwrap();
     let DatasetConfig::EmnistLines(l) = &cfg else {
         panic!()
     };
@@ -96,7 +96,7 @@ fn set_parses_values_and_explains_mistakes() {
         (0.25, 0.0, true)
     );
 
-    let err = cfg.set("max_lenght", "3").unwrap_err().to_string();
+    let err = cfg.set_str("max_lenght", "3").unwrap_err().to_string();
     assert!(
         err.contains("emnist-lines.max_lenght") && err.contains("unknown key"),
         "{err}"
@@ -106,24 +106,24 @@ fn set_parses_values_and_explains_mistakes() {
         "{err}"
     );
 
-    let err = cfg.set("max_length", "long").unwrap_err().to_string();
+    let err = cfg.set_str("max_length", "long").unwrap_err().to_string();
     assert!(err.contains("emnist-lines.max_length"), "{err}");
     assert!(
         err.contains("expected a non-negative integer") && err.contains("\"long\""),
         "{err}"
     );
     let err = cfg
-        .set("with_start_end_tokens", "yes")
+        .set_str("with_start_end_tokens", "yes")
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("expected true or false") && err.contains("\"yes\""),
         "{err}"
     );
-    assert!(cfg.set("dataset", "mnist").is_err());
+    assert!(cfg.set_str("dataset", "mnist").is_err());
 
     let mut e = DatasetConfig::by_name("emnist").unwrap();
-    e.set("balance", "cap").unwrap();
+    e.set_str("balance", "cap").unwrap();
     assert_eq!(
         e,
         DatasetConfig::Emnist(EmnistConfig {
@@ -131,7 +131,7 @@ fn set_parses_values_and_explains_mistakes() {
             ..EmnistConfig::default()
         })
     );
-    let err = e.set("balance", "half").unwrap_err().to_string();
+    let err = e.set_str("balance", "half").unwrap_err().to_string();
     assert!(
         err.contains("emnist.balance") && err.contains("\"half\"") && err.contains("course"),
         "{err}"

@@ -325,7 +325,7 @@ fn emnist_lines2_geometry_tokens_and_train_only_augmentation() {
     let dir = fixture_root(tmp.path());
     let mut cfg = DatasetConfig::by_name("emnist-lines2").unwrap();
     for (k, v) in [("num_train", "6"), ("num_val", "4"), ("num_test", "4")] {
-        cfg.set(k, v).unwrap();
+        cfg.set_str(k, v).unwrap();
     }
     let m = cfg.build(&dir).unwrap();
     assert_eq!(m.input_shape, [1, 56, 1024]);
@@ -355,7 +355,7 @@ fn emnist_lines2_geometry_tokens_and_train_only_augmentation() {
     assert_eq!(a, m.train.get(2, 7).unwrap().image);
     assert_ne!(a, m.train.get(2, 8).unwrap().image);
     let mut plain = cfg.clone();
-    plain.set("augment", "false").unwrap();
+    plain.set_str("augment", "false").unwrap();
     let unaug = plain.build(&dir).unwrap();
     assert!(
         unaug.notes.iter().any(|n| n.contains("loaded from cache")),

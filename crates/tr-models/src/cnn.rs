@@ -11,13 +11,16 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
+use tr_data::Vocabulary;
 
 use crate::error::{check_positive, check_probability, Error};
 use crate::layers::{max_pool2d, Conv2dSpec, ConvBlock, Dropout, LayerInit, Linear};
 use crate::model::{check_input, DataSpec, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 
-/// Registry name.
-pub const NAME: &str = "cnn";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,6 +104,25 @@ impl Cnn {
         let x = self.dropout.forward(&x, train)?.flatten_from(1)?;
         let x = self.fc1.forward(&x)?.relu()?;
         self.fc2.forward(&x)
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Classify
+    }
+
+    fn description(&self) -> &'static str {
+        "two 3x3 conv blocks, 2x2 max-pool, two FC layers (lab 2)"
+    }
+
+    /// EMNIST characters.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::new([1, 28, 28], Vocabulary::emnist(), None)
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(Cnn::new(self, spec, vb)?))
     }
 }
 

@@ -17,25 +17,10 @@ pub enum Error {
         field: String,
         message: String,
     },
-    /// A model name the registry does not know.
-    #[error("unknown model {name:?}; valid names: {valid}")]
-    UnknownModel { name: String, valid: String },
-    /// A config key a model does not have.
-    #[error("{model} config: unknown key {key:?}; valid keys: {valid}")]
-    UnknownKey {
-        model: String,
-        key: String,
-        valid: String,
-    },
-    /// A config value of the wrong type or out of the type's range.
-    #[error("{model} config: key {key:?} expects {expected}, got {value} ({message})")]
-    WrongType {
-        model: String,
-        key: String,
-        expected: String,
-        value: String,
-        message: String,
-    },
+    /// An unknown model name, or a config key the model does not have or a
+    /// value of the wrong type for it (the registry mechanism's errors).
+    #[error(transparent)]
+    Config(#[from] tr_data::registry::ConfigError),
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

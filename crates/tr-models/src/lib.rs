@@ -50,4 +50,6 @@ pub mod seq2seq;
 
 pub use error::{Error, Result};
 pub use model::{DataSpec, GreedyDecode, Model, Task};
-pub use registry::{default_parameter_count, default_spec, parameter_count, ModelConfig};
+pub use registry::{
+    default_parameter_count, default_spec, parameter_count, ModelConfig, ModelKind,
+};

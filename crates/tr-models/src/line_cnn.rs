@@ -21,13 +21,15 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
 
 use crate::error::{check_positive, check_probability, Error};
 use crate::layers::{Conv2dSpec, ConvBlock, Dropout, LayerInit, Linear};
 use crate::model::{check_input, DataSpec, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 
-/// Registry name.
-pub const NAME: &str = "line-cnn";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Strides of the eight 3×3 conv blocks.
 const STRIDES: [usize; 8] = [1, 1, 2, 1, 2, 1, 2, 1];
@@ -225,6 +227,25 @@ fn feature_size(h: usize, w: usize) -> (usize, usize) {
         (h, w),
         |(h, w), &s| if s == 2 { (down(h), down(w)) } else { (h, w) },
     )
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Ctc
+    }
+
+    fn description(&self) -> &'static str {
+        "fully convolutional line reader, one step per window (CTC)"
+    }
+
+    /// 32-character EMNIST lines.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::emnist_lines()
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(LineCnn::new(self, spec, vb)?))
+    }
 }
 
 impl Model for LineCnn {

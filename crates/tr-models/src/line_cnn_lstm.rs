@@ -10,14 +10,16 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
 
 use crate::error::{check_positive, check_probability};
 use crate::layers::{LayerInit, Linear, Lstm, LstmConfig};
 use crate::line_cnn::{self, LineCnn};
 use crate::model::{DataSpec, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 
-/// Registry name.
-pub const NAME: &str = "line-cnn-lstm";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -89,6 +91,25 @@ impl LineCnnLstm {
         let x = x.reshape((s, b, 2, self.lstm_dim))?.sum(2)?; // (S, B, H)
         let x = self.fc.forward(&x)?; // (S, B, K)
         x.permute((1, 2, 0))?.contiguous()
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Ctc
+    }
+
+    fn description(&self) -> &'static str {
+        "LineCNN + bidirectional LSTM, directions summed (CTC)"
+    }
+
+    /// 32-character EMNIST lines.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::emnist_lines()
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(LineCnnLstm::new(self, spec, vb)?))
     }
 }
 

@@ -10,13 +10,15 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
 
 use crate::cnn::{self, Cnn};
 use crate::error::{check_positive, Error};
 use crate::model::{check_input, DataSpec, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 
-/// Registry name.
-pub const NAME: &str = "line-cnn-simple";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -131,6 +133,25 @@ impl LineCnnSimple {
             Some(n) if n < s => out.narrow(2, 0, n),
             _ => Ok(out),
         }
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Ctc
+    }
+
+    fn description(&self) -> &'static str {
+        "the CNN applied to each fixed-width window of a line"
+    }
+
+    /// 32-character EMNIST lines.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::emnist_lines()
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(LineCnnSimple::new(self, spec, vb)?))
     }
 }
 

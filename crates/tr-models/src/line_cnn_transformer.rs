@@ -18,15 +18,17 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
 
 use crate::error::check_probability;
 use crate::layers::PositionalEncoding;
 use crate::line_cnn::{self, LineCnn};
 use crate::model::{DataSpec, GreedyDecode, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
-/// Registry name.
-pub const NAME: &str = "line-cnn-transformer";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -125,6 +127,25 @@ impl LineCnnTransformer {
     /// The course's recomputing greedy loop (reference for [`Self::decode_greedy`]).
     pub fn decode_greedy_recompute(&self, x: &Tensor) -> Result<GreedyDecode> {
         self.decoder.greedy_recompute(&self.encode(x, false)?)
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Seq2Seq
+    }
+
+    fn description(&self) -> &'static str {
+        "LineCNN encoder + 4-layer Transformer decoder"
+    }
+
+    /// 32-character EMNIST lines.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::emnist_lines()
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(LineCnnTransformer::new(self, spec, vb)?))
     }
 }
 

@@ -7,13 +7,16 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
+use tr_data::Vocabulary;
 
 use crate::error::{check_positive, check_probability};
 use crate::layers::{Dropout, LayerInit, Linear};
 use crate::model::{check_input, DataSpec, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 
-/// Registry name.
-pub const NAME: &str = "mlp";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -75,6 +78,25 @@ impl Mlp {
             .dropout
             .forward(&self.fc2.forward(&x)?.relu()?, train)?;
         self.fc3.forward(&x)
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Classify
+    }
+
+    fn description(&self) -> &'static str {
+        "3-layer perceptron on flattened pixels (lab 1)"
+    }
+
+    /// MNIST digits.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::new([1, 28, 28], Vocabulary::digits(), None)
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(Mlp::new(self, spec, vb)?))
     }
 }
 

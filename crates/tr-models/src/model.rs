@@ -41,6 +41,13 @@ impl DataSpec {
         }
     }
 
+    /// The course's `EMNISTLines`, the default data of the line models:
+    /// 32-character lines of 28×896 px, labels padded to 32 (with `<S>`/`<E>`
+    /// inside the 32 for the Transformer), the 83-symbol vocabulary.
+    pub fn emnist_lines() -> Self {
+        Self::new([1, 28, 896], Vocabulary::emnist(), Some(32))
+    }
+
     /// Number of output classes.
     pub fn num_classes(&self) -> usize {
         self.vocab.len()

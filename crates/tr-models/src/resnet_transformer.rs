@@ -26,15 +26,18 @@
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
+use tr_data::registry::Variant;
+use tr_data::Vocabulary;
 
 use crate::error::{check_probability, Error};
 use crate::layers::resnet::RESNET_WIDTH;
 use crate::layers::{Conv2d, Conv2dSpec, LayerInit, PositionalEncodingImage, ResNet18};
 use crate::model::{check_input, DataSpec, GreedyDecode, Model, Task};
+use crate::registry::{ModelConfig, ModelKind};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
-/// Registry name.
-pub const NAME: &str = "resnet-transformer";
+/// Registry name (written once, in the registration in [`crate::registry`]).
+pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults, see the module docs on `tf_fc_dim`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -167,6 +170,25 @@ impl ResnetTransformer {
     /// The course's recomputing greedy loop (reference for [`Self::decode_greedy`]).
     pub fn decode_greedy_recompute(&self, x: &Tensor) -> Result<GreedyDecode> {
         self.decoder.greedy_recompute(&self.encode(x, false)?)
+    }
+}
+
+impl ModelKind for Config {
+    fn task(&self) -> Task {
+        Task::Seq2Seq
+    }
+
+    fn description(&self) -> &'static str {
+        "ResNet-18 encoder + 4-layer Transformer decoder (paragraphs)"
+    }
+
+    /// IAM paragraphs: 576×640 pages, 84 symbols, 682 labels.
+    fn default_spec(&self) -> DataSpec {
+        DataSpec::new([1, 576, 640], Vocabulary::paragraphs(), Some(682))
+    }
+
+    fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
+        Ok(Box::new(ResnetTransformer::new(self, spec, vb)?))
     }
 }
 

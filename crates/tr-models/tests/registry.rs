@@ -6,6 +6,7 @@ mod common;
 use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use serde_json::json;
+use tr_data::registry::ConfigError;
 use tr_data::Vocabulary;
 use tr_models::{default_spec, DataSpec, Error, ModelConfig, Task};
 
@@ -76,7 +77,10 @@ fn default_specs_are_the_course_data() -> anyhow::Result<()> {
 #[test]
 fn unknown_model_lists_the_valid_names() {
     let err = ModelConfig::by_name("lenet").unwrap_err();
-    assert!(matches!(err, Error::UnknownModel { .. }));
+    assert!(matches!(
+        err,
+        Error::Config(ConfigError::UnknownName { kind: "model", .. })
+    ));
     let msg = err.to_string();
     assert!(
         msg.contains("\"lenet\"")
@@ -119,7 +123,10 @@ fn set_unknown_key_lists_valid_keys() -> anyhow::Result<()> {
     let before = cfg.clone();
     let err = cfg.set_str("conv_dims", "8").unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, Error::UnknownKey { .. }), "{msg}");
+    assert!(
+        matches!(err, Error::Config(ConfigError::UnknownKey { .. })),
+        "{msg}"
+    );
     assert!(
         msg.contains("\"conv_dims\"") && msg.contains("conv_dim, ") && msg.contains("fc_dropout"),
         "{msg}"

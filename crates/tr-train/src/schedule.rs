@@ -11,6 +11,8 @@ use std::f64::consts::PI;
 
 use serde::{Deserialize, Serialize};
 
+use tr_data::registry::ConfigError;
+
 use crate::error::{Error, Result};
 
 /// When the scheduler advances.
@@ -24,41 +26,94 @@ pub enum Interval {
     Epoch,
 }
 
-/// `trainer.scheduler.*`.
+tr_data::registry! {
+    /// `trainer.scheduler.*`.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum SchedulerConfig {
+        kind: "scheduler",
+        tag: "name",
+        error: ConfigError,
+        /// The optimizer's learning rate throughout.
+        "constant" => Constant(ConstantConfig),
+        /// OneCycleLR: cosine warm-up from `max_lr / div_factor` to `max_lr` over
+        /// `pct_start` of `total_steps`, then cosine annealing to
+        /// `max_lr / (div_factor * final_div_factor)`.
+        "one-cycle" => OneCycle(OneCycleConfig),
+        /// Linear warm-up from 0 to the optimizer's lr over `warmup_steps`, then
+        /// cosine decay to `min_lr` at `total_steps`.
+        "cosine" => Cosine(CosineConfig),
+    }
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig::Constant(ConstantConfig {})
+    }
+}
+
+/// `name: constant` (no settings).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "kebab-case", deny_unknown_fields)]
-pub enum SchedulerConfig {
-    /// The optimizer's learning rate throughout.
-    #[default]
-    Constant,
-    /// OneCycleLR: cosine warm-up from `max_lr / div_factor` to `max_lr` over
-    /// `pct_start` of `total_steps`, then cosine annealing to
-    /// `max_lr / (div_factor * final_div_factor)`.
-    OneCycle {
-        /// The course's `--one_cycle_max_lr`.
-        max_lr: f64,
-        /// The course's `--one_cycle_total_steps` (default 100).
-        #[serde(default = "default_total_steps")]
-        total_steps: u64,
-        #[serde(default = "default_pct_start")]
-        pct_start: f64,
-        #[serde(default = "default_div_factor")]
-        div_factor: f64,
-        #[serde(default = "default_final_div_factor")]
-        final_div_factor: f64,
-        #[serde(default)]
-        interval: Interval,
-    },
-    /// Linear warm-up from 0 to the optimizer's lr over `warmup_steps`, then
-    /// cosine decay to `min_lr` at `total_steps`.
-    Cosine {
-        warmup_steps: u64,
-        total_steps: u64,
-        #[serde(default)]
-        min_lr: f64,
-        #[serde(default = "default_step_interval")]
-        interval: Interval,
-    },
+#[serde(deny_unknown_fields)]
+pub struct ConstantConfig {}
+
+/// `name: one-cycle`. `max_lr` has no default: a config must give it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneCycleConfig {
+    /// The course's `--one_cycle_max_lr`.
+    pub max_lr: f64,
+    /// The course's `--one_cycle_total_steps` (default 100).
+    #[serde(default = "default_total_steps")]
+    pub total_steps: u64,
+    #[serde(default = "default_pct_start")]
+    pub pct_start: f64,
+    #[serde(default = "default_div_factor")]
+    pub div_factor: f64,
+    #[serde(default = "default_final_div_factor")]
+    pub final_div_factor: f64,
+    #[serde(default)]
+    pub interval: Interval,
+}
+
+impl Default for OneCycleConfig {
+    /// The registry's template: every default, and `max_lr` (required in a
+    /// config) at 0, which [`SchedulerConfig::validate`] rejects until it is set.
+    fn default() -> Self {
+        Self {
+            max_lr: 0.0,
+            total_steps: default_total_steps(),
+            pct_start: default_pct_start(),
+            div_factor: default_div_factor(),
+            final_div_factor: default_final_div_factor(),
+            interval: Interval::default(),
+        }
+    }
+}
+
+/// `name: cosine`. `warmup_steps` and `total_steps` have no default: a config must give them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CosineConfig {
+    pub warmup_steps: u64,
+    pub total_steps: u64,
+    #[serde(default)]
+    pub min_lr: f64,
+    #[serde(default = "default_step_interval")]
+    pub interval: Interval,
+}
+
+impl Default for CosineConfig {
+    /// The registry's template: every default, and the required
+    /// `warmup_steps`/`total_steps` at 0, which [`SchedulerConfig::validate`]
+    /// rejects until they are set.
+    fn default() -> Self {
+        Self {
+            warmup_steps: 0,
+            total_steps: 0,
+            min_lr: f64::default(),
+            interval: default_step_interval(),
+        }
+    }
 }
 
 fn default_total_steps() -> u64 {
@@ -81,9 +136,9 @@ impl SchedulerConfig {
     /// When this schedule advances (constant: irrelevant, reported as `Step`).
     pub fn interval(&self) -> Interval {
         match self {
-            SchedulerConfig::Constant => Interval::Step,
-            SchedulerConfig::OneCycle { interval, .. }
-            | SchedulerConfig::Cosine { interval, .. } => *interval,
+            SchedulerConfig::Constant(_) => Interval::Step,
+            SchedulerConfig::OneCycle(OneCycleConfig { interval, .. })
+            | SchedulerConfig::Cosine(CosineConfig { interval, .. }) => *interval,
         }
     }
 
@@ -91,15 +146,15 @@ impl SchedulerConfig {
     pub fn validate(&self) -> Result<()> {
         let bad = |k: &str, m: String| Err(Error::config(format!("trainer.scheduler.{k}"), m));
         match self {
-            SchedulerConfig::Constant => Ok(()),
-            SchedulerConfig::OneCycle {
+            SchedulerConfig::Constant(_) => Ok(()),
+            SchedulerConfig::OneCycle(OneCycleConfig {
                 max_lr,
                 total_steps,
                 pct_start,
                 div_factor,
                 final_div_factor,
                 ..
-            } => {
+            }) => {
                 if !(*max_lr > 0.0 && max_lr.is_finite()) {
                     return bad("max_lr", format!("must be > 0, got {max_lr}"));
                 }
@@ -117,12 +172,12 @@ impl SchedulerConfig {
                 }
                 Ok(())
             }
-            SchedulerConfig::Cosine {
+            SchedulerConfig::Cosine(CosineConfig {
                 warmup_steps,
                 total_steps,
                 min_lr,
                 ..
-            } => {
+            }) => {
                 if total_steps <= warmup_steps {
                     return bad(
                         "total_steps",
@@ -142,15 +197,15 @@ impl SchedulerConfig {
     /// (PyTorch raises instead; a run longer than its schedule is not an error here).
     pub fn lr_at(&self, step: u64, base_lr: f64) -> f64 {
         match *self {
-            SchedulerConfig::Constant => base_lr,
-            SchedulerConfig::OneCycle {
+            SchedulerConfig::Constant(_) => base_lr,
+            SchedulerConfig::OneCycle(OneCycleConfig {
                 max_lr,
                 total_steps,
                 pct_start,
                 div_factor,
                 final_div_factor,
                 ..
-            } => {
+            }) => {
                 let initial = max_lr / div_factor;
                 let min = initial / final_div_factor;
                 // PyTorch: phase ends at float(pct_start * total_steps) - 1 and total_steps - 1.
@@ -166,12 +221,12 @@ impl SchedulerConfig {
                     cos_anneal(max_lr, min, (s - end_up) / (end_down - end_up))
                 }
             }
-            SchedulerConfig::Cosine {
+            SchedulerConfig::Cosine(CosineConfig {
                 warmup_steps,
                 total_steps,
                 min_lr,
                 ..
-            } => {
+            }) => {
                 if step < warmup_steps {
                     base_lr * (step + 1) as f64 / warmup_steps as f64
                 } else {
@@ -189,14 +244,14 @@ mod tests {
     use super::*;
 
     fn one_cycle(total: u64) -> SchedulerConfig {
-        SchedulerConfig::OneCycle {
+        SchedulerConfig::OneCycle(OneCycleConfig {
             max_lr: 0.01,
             total_steps: total,
             pct_start: 0.3,
             div_factor: 25.0,
             final_div_factor: 1e4,
             interval: Interval::Step,
-        }
+        })
     }
 
     #[test]
@@ -220,12 +275,12 @@ mod tests {
 
     #[test]
     fn cosine_warms_up_then_decays() {
-        let s = SchedulerConfig::Cosine {
+        let s = SchedulerConfig::Cosine(CosineConfig {
             warmup_steps: 10,
             total_steps: 110,
             min_lr: 0.0,
             interval: Interval::Step,
-        };
+        });
         assert!((s.lr_at(0, 1.0) - 0.1).abs() < 1e-12);
         assert!((s.lr_at(9, 1.0) - 1.0).abs() < 1e-12);
         assert!((s.lr_at(60, 1.0) - 0.5).abs() < 1e-12);
@@ -234,14 +289,17 @@ mod tests {
 
     #[test]
     fn validation_names_key() {
-        let s = SchedulerConfig::Cosine {
+        let s = SchedulerConfig::Cosine(CosineConfig {
             warmup_steps: 10,
             total_steps: 5,
             min_lr: 0.0,
             interval: Interval::Step,
-        };
+        });
         let e = s.validate().unwrap_err().to_string();
         assert!(e.contains("trainer.scheduler.total_steps"), "{e}");
-        assert_eq!(SchedulerConfig::default(), SchedulerConfig::Constant);
+        assert_eq!(
+            SchedulerConfig::default(),
+            SchedulerConfig::Constant(ConstantConfig {})
+        );
     }
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::optim::OptimizerConfig;
@@ -218,84 +217,6 @@ impl TrainerConfig {
         }
         self.scheduler.validate()?;
         Ok(())
-    }
-
-    /// The tree of valid keys for the optimizer/scheduler variants `user` names.
-    pub(crate) fn reference_tree(user: &Value) -> Result<Value> {
-        let mut base = serde_json::to_value(TrainerConfig::default())
-            .map_err(|e| Error::config("trainer", e.to_string()))?;
-        let variant = |section: &str, templates: Vec<(&str, Value)>| -> Result<Option<Value>> {
-            let Some(name) = user.get(section).and_then(|s| s.get("name")) else {
-                return Ok(None);
-            };
-            let name = name.as_str().unwrap_or_default();
-            templates
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| Some(v.clone()))
-                .ok_or_else(|| {
-                    let names: Vec<&str> = templates.iter().map(|(n, _)| *n).collect();
-                    Error::config(
-                        format!("trainer.{section}.name"),
-                        format!("unknown {section} {name:?}; valid: {}", names.join(", ")),
-                    )
-                })
-        };
-        fn json<T: Serialize>(v: &T) -> Value {
-            // Built-in templates of plain numbers always serialise.
-            serde_json::to_value(v).unwrap_or(Value::Null)
-        }
-        let optimizers = vec![
-            ("adam", json(&OptimizerConfig::default())),
-            (
-                "adamw",
-                json(&OptimizerConfig::AdamW {
-                    lr: 1e-3,
-                    betas: (0.9, 0.999),
-                    eps: 1e-8,
-                    weight_decay: 0.01,
-                }),
-            ),
-            (
-                "sgd",
-                json(&OptimizerConfig::Sgd {
-                    lr: 1e-3,
-                    momentum: 0.0,
-                    weight_decay: 0.0,
-                    nesterov: false,
-                }),
-            ),
-        ];
-        let schedulers = vec![
-            ("constant", json(&SchedulerConfig::Constant)),
-            (
-                "one-cycle",
-                json(&SchedulerConfig::OneCycle {
-                    max_lr: 0.0,
-                    total_steps: 100,
-                    pct_start: 0.3,
-                    div_factor: 25.0,
-                    final_div_factor: 1e4,
-                    interval: Default::default(),
-                }),
-            ),
-            (
-                "cosine",
-                json(&SchedulerConfig::Cosine {
-                    warmup_steps: 0,
-                    total_steps: 1,
-                    min_lr: 0.0,
-                    interval: crate::schedule::Interval::Step,
-                }),
-            ),
-        ];
-        if let Some(v) = variant("optimizer", optimizers)? {
-            base["optimizer"] = v;
-        }
-        if let Some(v) = variant("scheduler", schedulers)? {
-            base["scheduler"] = v;
-        }
-        Ok(base)
     }
 }
 

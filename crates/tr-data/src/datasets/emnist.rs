@@ -236,3 +236,9 @@ fn label_table(mapping: &[MappingEntry], path: &Path) -> Result<HashMap<u32, u32
         })
         .collect()
 }
+
+impl super::registry::DatasetKind for EmnistConfig {
+    fn build(&self, dir: &DataDir) -> Result<DataModule> {
+        EmnistConfig::build(self, dir)
+    }
+}

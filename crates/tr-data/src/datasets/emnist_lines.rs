@@ -98,3 +98,9 @@ impl EmnistLinesConfig {
         })
     }
 }
+
+impl super::registry::DatasetKind for EmnistLinesConfig {
+    fn build(&self, dir: &DataDir) -> Result<DataModule> {
+        EmnistLinesConfig::build(self, dir)
+    }
+}

@@ -118,3 +118,9 @@ impl EmnistLines2Config {
         })
     }
 }
+
+impl super::registry::DatasetKind for EmnistLines2Config {
+    fn build(&self, dir: &DataDir) -> Result<DataModule> {
+        EmnistLines2Config::build(self, dir)
+    }
+}

@@ -187,3 +187,9 @@ impl Dataset for FakeDataset {
         Ok(Sample { image, target })
     }
 }
+
+impl super::registry::DatasetKind for FakeImagesConfig {
+    fn build(&self, _dir: &crate::paths::DataDir) -> Result<DataModule> {
+        FakeImagesConfig::build(self)
+    }
+}

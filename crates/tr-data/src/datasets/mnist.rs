@@ -192,3 +192,9 @@ fn read_digits(
     labels.extend(lab.data.iter().map(|&l| u32::from(l)));
     Ok(img.dims[0])
 }
+
+impl super::registry::DatasetKind for MnistConfig {
+    fn build(&self, dir: &DataDir) -> Result<DataModule> {
+        MnistConfig::build(self, dir)
+    }
+}

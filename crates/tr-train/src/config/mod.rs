@@ -18,17 +18,27 @@
 //! linked (a sequence-to-sequence model turns on the dataset's start/end
 //! tokens). Input size, output length and vocabulary are never configured on
 //! the model: they come from the data module when the model is built.
+//!
+//! The sections chosen by name (`data`, `model`, `trainer.optimizer`,
+//! `trainer.scheduler`; see `chosen.rs`) are registries of
+//! [`tr_data::registry`](mod@tr_data::registry): the valid keys of each are
+//! the default tree of the variant the config names, so every default is
+//! written once, in the variant's config type.
+
+mod chosen;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tr_data::datasets::DatasetConfig;
+use tr_data::registry::dotted;
 use tr_lit::LitConfig;
 use tr_models::{ModelConfig, Task};
 
 use crate::error::{Error, Result};
 use crate::trainer_config::TrainerConfig;
+use chosen::{fill_defaults, key_error, reference_tree, switch_variant};
 
 /// The `data` section: the dataset (tagged by `dataset`) and how it is batched.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -178,8 +188,8 @@ impl RunConfig {
         for o in overrides {
             let value: Value =
                 serde_yaml::from_str(&o.value).unwrap_or(Value::String(o.value.clone()));
-            switch_variant(&mut tree, &o.key, &value);
-            set_path(&mut tree, &o.key, value)?;
+            switch_variant(&mut tree, &o.key, &value)?;
+            dotted::insert(&mut tree, &o.key, value, "").map_err(|e| key_error(&o.key, e))?;
         }
         Self::from_tree(tree)
     }
@@ -188,7 +198,7 @@ impl RunConfig {
     pub fn from_tree(mut tree: Value) -> Result<Self> {
         fill_defaults(&mut tree)?;
         let reference = reference_tree(&tree)?;
-        check_keys(&tree, &reference, "")?;
+        dotted::check_keys(&tree, &reference, "").map_err(|e| key_error("config", e))?;
         let mut cfg: RunConfig = {
             let de = tree.clone();
             serde_path_to_error::deserialize(de).map_err(|e| {
@@ -211,7 +221,7 @@ impl RunConfig {
             if keys.iter().any(|k| k == "with_start_end_tokens") {
                 self.data
                     .dataset
-                    .set("with_start_end_tokens", "true")
+                    .set("with_start_end_tokens", Value::Bool(true))
                     .map_err(|e| Error::config("data.with_start_end_tokens", e.to_string()))?;
             } else {
                 return Err(Error::config(
@@ -231,164 +241,6 @@ impl RunConfig {
     pub fn to_yaml(&self) -> Result<String> {
         serde_yaml::to_string(self).map_err(|e| Error::config("config", e.to_string()))
     }
-}
-
-/// `--model.name X` / `--data.dataset X` / `--trainer.optimizer.name X` /
-/// `--trainer.scheduler.name X` choosing a different variant than the file: the old
-/// variant's settings do not apply to the new one, so the section restarts from the new
-/// variant's defaults (the loader settings of `data` are kept).
-fn switch_variant(tree: &mut Value, key: &str, value: &Value) {
-    let keep: &[&str] = match key {
-        "model.name" | "trainer.optimizer.name" | "trainer.scheduler.name" => &[],
-        "data.dataset" => &["batch_size", "num_workers", "prefetch", "data_dir"],
-        _ => return,
-    };
-    let Some((section, tag)) = key.rsplit_once('.') else {
-        return;
-    };
-    let node = section
-        .split('.')
-        .try_fold(&mut *tree, |node, part| node.get_mut(part));
-    let Some(Value::Object(map)) = node else {
-        return;
-    };
-    if map.get(tag) == Some(value) {
-        return;
-    }
-    tracing::info!("{key} switched to {value}: `{section}` restarts from its defaults");
-    map.retain(|k, _| keep.contains(&k.as_str()));
-}
-
-/// Sets `a.b.c` in `tree`, creating mappings on the way.
-fn set_path(tree: &mut Value, key: &str, value: Value) -> Result<()> {
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut node = tree;
-    for (i, part) in parts.iter().enumerate() {
-        if part.is_empty() {
-            return Err(Error::config(key, "empty segment in dotted key"));
-        }
-        let map = match node {
-            Value::Object(m) => m,
-            _ => {
-                return Err(Error::config(
-                    key,
-                    format!("{} is a value, not a section", parts[..i].join(".")),
-                ))
-            }
-        };
-        if i + 1 == parts.len() {
-            map.insert(part.to_string(), value);
-            return Ok(());
-        }
-        node = map
-            .entry(part.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-    Ok(())
-}
-
-/// Adds the sections a file may leave out, and the variant tags with their defaults.
-fn fill_defaults(tree: &mut Value) -> Result<()> {
-    let Value::Object(map) = tree else {
-        return Err(Error::config("config", "expected a mapping of sections"));
-    };
-    let defaults = serde_json::to_value(RunConfig::default())
-        .map_err(|e| Error::config("config", e.to_string()))?;
-    for key in ["name", "seed", "lit", "trainer"] {
-        if !map.contains_key(key) {
-            map.insert(key.to_string(), defaults[key].clone());
-        }
-    }
-    for (section, tag, default) in [
-        ("data", "dataset", "emnist-lines"),
-        ("model", "name", "line-cnn"),
-    ] {
-        let entry = map
-            .entry(section.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        match entry {
-            Value::Object(m) => {
-                m.entry(tag.to_string())
-                    .or_insert_with(|| Value::String(default.to_string()));
-            }
-            _ => return Err(Error::config(section, "expected a mapping")),
-        }
-    }
-    // A file or override may give `trainer.optimizer.lr` without the optimizer's name:
-    // the variant is then the default one.
-    for sub in ["optimizer", "scheduler"] {
-        if let Some(Value::Object(section)) = map.get_mut("trainer").and_then(|t| t.get_mut(sub)) {
-            if !section.contains_key("name") {
-                section.insert("name".into(), defaults["trainer"][sub]["name"].clone());
-            }
-        }
-    }
-    map.entry("reference".to_string()).or_insert(Value::Null);
-    Ok(())
-}
-
-/// The tree of valid keys for the variants `tree` chose, with default values.
-fn reference_tree(tree: &Value) -> Result<Value> {
-    let tag = |section: &str, key: &str| -> Result<String> {
-        match tree.get(section).and_then(|s| s.get(key)) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(Error::config(
-                format!("{section}.{key}"),
-                format!("expected a name, got {other}"),
-            )),
-            None => Err(Error::config(format!("{section}.{key}"), "missing")),
-        }
-    };
-    let dataset = DatasetConfig::by_name(&tag("data", "dataset")?)
-        .map_err(|e| Error::config("data.dataset", e.to_string()))?;
-    let model = ModelConfig::by_name(&tag("model", "name")?)
-        .map_err(|e| Error::config("model.name", e.to_string()))?;
-    let trainer_tree = tree.get("trainer").cloned().unwrap_or(Value::Null);
-    let trainer = TrainerConfig::reference_tree(&trainer_tree)?;
-    let cfg = RunConfig {
-        data: DataSection {
-            dataset,
-            ..DataSection::default()
-        },
-        model,
-        reference: Some(Reference::default()),
-        ..RunConfig::default()
-    };
-    let mut v = serde_json::to_value(&cfg).map_err(|e| Error::config("config", e.to_string()))?;
-    v["trainer"] = trainer;
-    Ok(v)
-}
-
-/// Every key of `user` must exist in `reference` (recursively where both are mappings).
-fn check_keys(user: &Value, reference: &Value, prefix: &str) -> Result<()> {
-    let (Value::Object(u), Value::Object(r)) = (user, reference) else {
-        return Ok(());
-    };
-    for (k, v) in u {
-        let path = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match r.get(k) {
-            None => {
-                let mut valid: Vec<&String> = r.keys().collect();
-                valid.sort();
-                let valid: Vec<&str> = valid.iter().map(|s| s.as_str()).collect();
-                let level = if prefix.is_empty() {
-                    "the top level".to_string()
-                } else {
-                    format!("`{prefix}`")
-                };
-                return Err(Error::config(
-                    path,
-                    format!("unknown key; valid keys at {level}: {}", valid.join(", ")),
-                ));
-            }
-            Some(rv) => check_keys(v, rv, &path)?,
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ fn overrides_reach_nested_keys_and_parse_types() {
     assert_eq!(data["max_overlap"], 0.5);
     assert_eq!(cfg.trainer.max_epochs, 3);
     assert!(
-        matches!(cfg.trainer.optimizer, crate::optim::OptimizerConfig::Sgd { momentum, .. } if momentum == 0.9)
+        matches!(cfg.trainer.optimizer, crate::optim::OptimizerConfig::Sgd(crate::optim::SgdConfig { momentum, .. }) if momentum == 0.9)
     );
     assert_eq!(
         cfg.trainer.limit_train_batches,
@@ -174,4 +174,75 @@ fn optimizer_settings_without_a_name_use_the_default_optimizer() {
         "{yaml}"
     );
     std::fs::remove_file(path).ok();
+}
+
+/// Each variant's registry default (the reference of valid keys) is what serde
+/// fills in for a section giving only the name and the fields without a default.
+fn check_registry_defaults<R: tr_data::registry::Registry + PartialEq + std::fmt::Debug>() {
+    for name in R::NAMES {
+        let full = R::reference(name).unwrap();
+        let mut minimal = full.clone();
+        for key in full.as_object().unwrap().keys() {
+            let mut without = minimal.clone();
+            without.as_object_mut().unwrap().remove(key);
+            if serde_json::from_value::<R>(without.clone()).is_ok() {
+                minimal = without;
+            }
+        }
+        let parsed: R = serde_json::from_value(minimal).unwrap();
+        assert_eq!(parsed, R::by_name(name).unwrap(), "{name}");
+    }
+}
+
+#[test]
+fn registry_defaults_are_the_serde_defaults() {
+    check_registry_defaults::<crate::optim::OptimizerConfig>();
+    check_registry_defaults::<crate::schedule::SchedulerConfig>();
+    check_registry_defaults::<DatasetConfig>();
+    check_registry_defaults::<ModelConfig>();
+}
+
+#[test]
+fn scheduler_keys_come_from_the_chosen_variant_and_required_fields_stay_required() {
+    let e = RunConfig::load(None, &ov(&[("trainer.scheduler.name", "one-cycle")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("trainer.scheduler") && e.contains("max_lr"),
+        "{e}"
+    );
+    let e = RunConfig::load(
+        None,
+        &ov(&[
+            ("trainer.scheduler.name", "cosine"),
+            ("trainer.scheduler.total_steps", "10"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("warmup_steps"), "{e}");
+    let e = RunConfig::load(
+        None,
+        &ov(&[
+            ("trainer.scheduler.name", "one-cycle"),
+            ("trainer.scheduler.max_lrr", "0.1"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("trainer.scheduler.max_lrr")
+            && e.contains(
+                "div_factor, final_div_factor, interval, max_lr, name, pct_start, total_steps"
+            ),
+        "{e}"
+    );
+    let e = RunConfig::load(None, &ov(&[("trainer.optimizer.nesterov", "true")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("trainer.optimizer.nesterov")
+            && e.contains("betas, eps, lr, name, weight_decay"),
+        "{e}"
+    );
 }

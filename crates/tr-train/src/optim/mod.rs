@@ -8,124 +8,17 @@
 //! Nesterov), so learning rates from the course carry over.
 
 pub mod clip;
+mod config;
 mod grads;
 
+pub use config::{AdamConfig, AdamWConfig, OptimizerConfig, SgdConfig};
 pub use grads::Grads;
 
 use std::collections::HashMap;
 
 use candle_core::{Tensor, Var};
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-
-/// Which optimizer to use and its hyper-parameters (`trainer.optimizer.*`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
-pub enum OptimizerConfig {
-    /// `torch.optim.Adam` (the course's default, lr 1e-3); weight decay is an L2 term in the gradient.
-    Adam {
-        #[serde(default = "default_lr")]
-        lr: f64,
-        #[serde(default = "default_betas")]
-        betas: (f64, f64),
-        #[serde(default = "default_eps")]
-        eps: f64,
-        #[serde(default)]
-        weight_decay: f64,
-    },
-    /// `torch.optim.AdamW`: decoupled weight decay (default 0.01 as PyTorch).
-    AdamW {
-        #[serde(default = "default_lr")]
-        lr: f64,
-        #[serde(default = "default_betas")]
-        betas: (f64, f64),
-        #[serde(default = "default_eps")]
-        eps: f64,
-        #[serde(default = "default_adamw_decay")]
-        weight_decay: f64,
-    },
-    /// `torch.optim.SGD` with momentum (dampening 0).
-    Sgd {
-        #[serde(default = "default_lr")]
-        lr: f64,
-        #[serde(default)]
-        momentum: f64,
-        #[serde(default)]
-        weight_decay: f64,
-        #[serde(default)]
-        nesterov: bool,
-    },
-}
-
-fn default_lr() -> f64 {
-    1e-3
-}
-fn default_betas() -> (f64, f64) {
-    (0.9, 0.999)
-}
-fn default_eps() -> f64 {
-    1e-8
-}
-fn default_adamw_decay() -> f64 {
-    0.01
-}
-
-impl Default for OptimizerConfig {
-    fn default() -> Self {
-        OptimizerConfig::Adam {
-            lr: default_lr(),
-            betas: default_betas(),
-            eps: default_eps(),
-            weight_decay: 0.0,
-        }
-    }
-}
-
-impl OptimizerConfig {
-    /// The configured (base) learning rate.
-    pub fn lr(&self) -> f64 {
-        match self {
-            OptimizerConfig::Adam { lr, .. }
-            | OptimizerConfig::AdamW { lr, .. }
-            | OptimizerConfig::Sgd { lr, .. } => *lr,
-        }
-    }
-
-    fn validate(&self) -> Result<()> {
-        let bad = |field: &str, msg: String| {
-            Err(Error::config(format!("trainer.optimizer.{field}"), msg))
-        };
-        if !(self.lr().is_finite() && self.lr() >= 0.0) {
-            return bad(
-                "lr",
-                format!("must be a finite number >= 0, got {}", self.lr()),
-            );
-        }
-        match self {
-            OptimizerConfig::Adam { betas, eps, .. }
-            | OptimizerConfig::AdamW { betas, eps, .. } => {
-                if !(0.0..1.0).contains(&betas.0) || !(0.0..1.0).contains(&betas.1) {
-                    return bad("betas", format!("both must be in [0, 1), got {betas:?}"));
-                }
-                if *eps <= 0.0 {
-                    return bad("eps", format!("must be > 0, got {eps}"));
-                }
-            }
-            OptimizerConfig::Sgd {
-                momentum, nesterov, ..
-            } => {
-                if *momentum < 0.0 {
-                    return bad("momentum", format!("must be >= 0, got {momentum}"));
-                }
-                if *nesterov && *momentum == 0.0 {
-                    return bad("nesterov", "needs momentum > 0".into());
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 /// A parameter with its name and the optimizer's buffers for it.
 struct Slot {
@@ -212,19 +105,19 @@ impl Optimizer {
             let p = slot.var.as_tensor();
             let g = g.to_dtype(p.dtype())?;
             match &self.config {
-                OptimizerConfig::Adam {
+                OptimizerConfig::Adam(AdamConfig {
                     betas: (b1, b2),
                     eps,
                     weight_decay,
                     ..
-                }
-                | OptimizerConfig::AdamW {
+                })
+                | OptimizerConfig::AdamW(AdamWConfig {
                     betas: (b1, b2),
                     eps,
                     weight_decay,
                     ..
-                } => {
-                    let decoupled = matches!(self.config, OptimizerConfig::AdamW { .. });
+                }) => {
+                    let decoupled = matches!(self.config, OptimizerConfig::AdamW(_));
                     let g = if !decoupled && *weight_decay != 0.0 {
                         (g + (p * *weight_decay)?)?
                     } else {
@@ -265,12 +158,12 @@ impl Optimizer {
                     slot.m = Some(m);
                     slot.v = Some(v);
                 }
-                OptimizerConfig::Sgd {
+                OptimizerConfig::Sgd(SgdConfig {
                     momentum,
                     weight_decay,
                     nesterov,
                     ..
-                } => {
+                }) => {
                     let g = if *weight_decay != 0.0 {
                         (g + (p * *weight_decay)?)?
                     } else {
@@ -302,7 +195,7 @@ impl Optimizer {
     /// `exp_avg_sq/<param>`, `momentum/<param>`), for checkpoints.
     pub fn state_tensors(&self) -> Result<HashMap<String, Tensor>> {
         let (m_name, v_name) = match self.config {
-            OptimizerConfig::Sgd { .. } => ("momentum", ""),
+            OptimizerConfig::Sgd(_) => ("momentum", ""),
             _ => ("exp_avg", "exp_avg_sq"),
         };
         let mut out = HashMap::new();
@@ -327,7 +220,7 @@ impl Optimizer {
         steps: u64,
     ) -> Result<()> {
         let (m_name, v_name) = match self.config {
-            OptimizerConfig::Sgd { .. } => ("momentum", ""),
+            OptimizerConfig::Sgd(_) => ("momentum", ""),
             _ => ("exp_avg", "exp_avg_sq"),
         };
         let known: std::collections::HashSet<String> = self

@@ -59,34 +59,34 @@ fn close(a: &[f32], b: &[f32]) {
 
 #[test]
 fn adam_matches_torch_formula() {
-    let cfg = OptimizerConfig::Adam {
+    let cfg = OptimizerConfig::Adam(AdamConfig {
         lr: 0.1,
         betas: (0.9, 0.999),
         eps: 1e-8,
         weight_decay: 0.01,
-    };
+    });
     close(&run(cfg, 5, None), &reference_adam(0.1, 0.01, false, 5));
 }
 
 #[test]
 fn adamw_decouples_weight_decay() {
-    let cfg = OptimizerConfig::AdamW {
+    let cfg = OptimizerConfig::AdamW(AdamWConfig {
         lr: 0.1,
         betas: (0.9, 0.999),
         eps: 1e-8,
         weight_decay: 0.1,
-    };
+    });
     close(&run(cfg, 5, None), &reference_adam(0.1, 0.1, true, 5));
 }
 
 #[test]
 fn sgd_momentum_matches_hand_computation() {
-    let cfg = OptimizerConfig::Sgd {
+    let cfg = OptimizerConfig::Sgd(SgdConfig {
         lr: 0.1,
         momentum: 0.9,
         weight_decay: 0.0,
         nesterov: false,
-    };
+    });
     // p0 = 1: g0 = 1, buf = 1, p1 = 0.9; g1 = 0.8, buf = 0.9 + 0.8 = 1.7, p2 = 0.73
     let p = run(cfg, 2, None);
     assert!((p[0] - 0.73).abs() < 1e-6, "{p:?}");
@@ -96,12 +96,12 @@ fn sgd_momentum_matches_hand_computation() {
 fn resumed_state_gives_identical_trajectory() {
     for cfg in [
         OptimizerConfig::default(),
-        OptimizerConfig::Sgd {
+        OptimizerConfig::Sgd(SgdConfig {
             lr: 0.05,
             momentum: 0.9,
             weight_decay: 0.0,
             nesterov: true,
-        },
+        }),
     ] {
         assert_eq!(run(cfg.clone(), 6, None), run(cfg, 6, Some(3)));
     }
@@ -130,12 +130,12 @@ fn foreign_state_is_rejected() {
 
 #[test]
 fn invalid_config_names_the_field() {
-    let cfg = OptimizerConfig::Adam {
+    let cfg = OptimizerConfig::Adam(AdamConfig {
         lr: -1.0,
         betas: (0.9, 0.999),
         eps: 1e-8,
         weight_decay: 0.0,
-    };
+    });
     let err = Optimizer::new(cfg, vec![]).err().unwrap().to_string();
     assert!(err.contains("trainer.optimizer.lr"), "{err}");
 }
@@ -207,18 +207,18 @@ fn trajectory(config: &OptimizerConfig, fused: bool, steps: usize) -> Vec<Vec<f3
 #[test]
 fn fused_adam_matches_the_tensor_path_bit_for_bit() {
     for config in [
-        OptimizerConfig::Adam {
+        OptimizerConfig::Adam(AdamConfig {
             lr: 3e-3,
             betas: (0.9, 0.999),
             eps: 1e-8,
             weight_decay: 0.05,
-        },
-        OptimizerConfig::AdamW {
+        }),
+        OptimizerConfig::AdamW(AdamWConfig {
             lr: 1e-2,
             betas: (0.8, 0.99),
             eps: 1e-6,
             weight_decay: 0.01,
-        },
+        }),
     ] {
         let fused = trajectory(&config, true, 5);
         let plain = trajectory(&config, false, 5);
@@ -240,12 +240,12 @@ fn fused_adam_matches_the_tensor_path_bit_for_bit() {
 
 #[test]
 fn saved_state_is_a_snapshot_not_a_view() {
-    let config = OptimizerConfig::AdamW {
+    let config = OptimizerConfig::AdamW(AdamWConfig {
         lr: 1e-2,
         betas: (0.9, 0.999),
         eps: 1e-8,
         weight_decay: 0.01,
-    };
+    });
     let dev = Device::Cpu;
     let p = Var::from_tensor(&Tensor::new(&[1.0f32, -2.0, 3.0], &dev).unwrap()).unwrap();
     let mut opt = Optimizer::new(config, vec![("p".into(), p.clone())]).unwrap();
