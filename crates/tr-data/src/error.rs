@@ -37,6 +37,14 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A page-layout file (ALTO, PAGE, IAM form XML) or its page image that
+    /// cannot be used; `kind` says what is wrong and where.
+    #[error("{}: {kind}", path.display())]
+    Layout {
+        path: PathBuf,
+        #[source]
+        kind: Box<crate::layout::LayoutError>,
+    },
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

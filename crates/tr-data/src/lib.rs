@@ -7,7 +7,9 @@
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors) and
+//!   [`layout`] (the page model, ALTO/PAGE readers and line cropping;
+//!   its IAM form reader and line filter need `full`);
 //! * the **full layer** (feature `full`, on by default): `readers` for idx /
 //!   idx.gz, EMNIST MATLAB `.mat`, the NLTK Brown corpus zip and IAM's
 //!   `lines.txt`; `paths` (data root and cache lookup); the `datasets` of
@@ -21,6 +23,7 @@
 
 pub mod error;
 pub mod image_tensor;
+pub mod layout;
 pub mod tensor_file;
 pub mod vocab;
 
