@@ -40,6 +40,14 @@ pub enum Error {
     /// A config chosen by name, or one of its keys, that the registry rejects.
     #[error(transparent)]
     Config(#[from] crate::registry::ConfigError),
+    /// A page-layout file (ALTO, PAGE, IAM form XML) or its page image that
+    /// cannot be used; `kind` says what is wrong and where.
+    #[error("{}: {kind}", path.display())]
+    Layout {
+        path: PathBuf,
+        #[source]
+        kind: Box<crate::layout::LayoutError>,
+    },
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }

@@ -7,7 +7,9 @@
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors); and
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
+//!   [`layout`] (the page model, ALTO/PAGE readers and line cropping;
+//!   its IAM form reader and line filter need `full`); and
 //!   [`mod@registry`], the one mechanism for configs chosen by name with dotted
 //!   overrides (models, datasets, optimizers, schedulers: the
 //!   [`registry!`] macro and the [`registry::Registry`] trait);
@@ -24,6 +26,7 @@
 
 pub mod error;
 pub mod image_tensor;
+pub mod layout;
 pub mod registry;
 pub mod tensor_file;
 pub mod vocab;

@@ -1,0 +1,114 @@
+//! Page layouts: ALTO and PAGE XML readers, IAM's form XML, and cutting line
+//! images out of page images.
+//!
+//! The formats people train recognizers from (Transkribus, eScriptorium,
+//! kraken's `ketos train -f alto|page`) all describe a page image, text
+//! regions, text lines with a polygon, an optional baseline and a
+//! transcription. Every reader here produces the same [`Page`] model, so the
+//! datasets (`page-lines`, `page-paragraphs`, `iam-*`) and inference (which
+//! will also *write* pages) see one shape.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`model`] | [`Page`], [`Region`], [`Line`], skip reasons, [`ReadOptions`] |
+//! | [`geometry`] | points, boxes, point-list parsing, polygon area |
+//! | [`xml`] | the safe element tree (no entity expansion, no DTDs, local names) |
+//! | [`alto`] | ALTO v2/v3/v4 |
+//! | [`pagexml`] | PAGE 2009–2019 |
+//! | [`mask`] | polygon rasterisation and dilation |
+//! | [`crop`] | line/region images: polygon or box, padding, scale, polarity, height |
+//! | [`resize`] | the grey triangle-filter resize the cropper uses |
+//! | `iam_forms` | IAM's form XML as the course reads it (feature `full`) |
+//! | `filter` | choosing lines by tag and text, with counted skips (feature `full`) |
+//!
+//! **Light core.** The model, the ALTO/PAGE readers and the cropper build
+//! without the `full` feature: their only extra dependency is `quick-xml`
+//! (itself only `memchr`), and `tr-infer` needs them to read and crop pages
+//! it recognises (and, later, to write PAGE/ALTO). The IAM reader and the
+//! line filter serve training only and sit behind `full`.
+//!
+//! **Errors.** A file that cannot be used at all is a
+//! [`crate::Error::Layout`] naming the file and a [`LayoutError`]
+//! (malformed XML, an entity or DTD subset, not UTF-8, a missing required
+//! element, an unknown unit…). A single unusable line is not an error: the
+//! reader leaves it out and records a [`SkippedLine`] with its
+//! [`SkipReason`] in [`Page::skipped`], so callers can report counts.
+
+pub mod alto;
+pub mod crop;
+pub mod error;
+#[cfg(feature = "full")]
+pub mod filter;
+pub mod geometry;
+#[cfg(feature = "full")]
+pub mod iam_forms;
+pub mod mask;
+pub mod model;
+pub mod pagexml;
+pub mod resize;
+pub mod xml;
+
+use std::path::{Path, PathBuf};
+
+pub use crop::{crop_line, crop_polygon, load_page_image, CropMode, CropOptions, PageImage, Paper};
+pub use error::LayoutError;
+pub use geometry::{BBox, Point};
+pub use model::{
+    count_skips, LayoutFormat, Line, Page, ReadOptions, Region, SkipReason, SkippedLine,
+};
+
+use crate::error::{Error, Result};
+
+/// Reads an ALTO or PAGE file (told apart by the root element: `alto` or
+/// `PcGts`); with feature `full`, an IAM form (`form`) too, with the IAM
+/// rules of [`iam_forms`] and its image looked up next to the XML.
+pub fn read_page(path: &Path, opts: &ReadOptions) -> Result<Page> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_page(&bytes, path, opts)
+}
+
+/// [`read_page`] on bytes already read; `path` names the file in errors and
+/// anchors the relative image path.
+pub fn parse_page(bytes: &[u8], path: &Path, opts: &ReadOptions) -> Result<Page> {
+    let layout = |kind| Error::layout(path.to_path_buf(), kind);
+    let root = xml::parse_document(bytes).map_err(layout)?;
+    match root.name.as_str() {
+        "alto" => alto::from_root(&root, path, opts).map_err(layout),
+        "PcGts" => pagexml::from_root(&root, path, opts).map_err(layout),
+        #[cfg(feature = "full")]
+        "form" => iam_forms::from_root(&root, path)
+            .map(|f| f.page)
+            .map_err(layout),
+        other => Err(layout(LayoutError::UnknownFormat {
+            found: other.to_string(),
+            expected: if cfg!(feature = "full") {
+                "<alto> (ALTO), <PcGts> (PAGE) or <form> (IAM)".into()
+            } else {
+                "<alto> (ALTO) or <PcGts> (PAGE)".into()
+            },
+        })),
+    }
+}
+
+/// Where the image a layout file names lives: relative names are resolved
+/// against the XML file's folder (kraken's rule); if nothing is there but the
+/// name exists one folder up (Transkribus exports put the XML in `page/`
+/// beside the images), that one. `file://` prefixes are dropped.
+pub fn resolve_image(xml: &Path, name: &str) -> PathBuf {
+    let name = name.strip_prefix("file://").unwrap_or(name);
+    let named = Path::new(name);
+    if named.is_absolute() {
+        return named.to_path_buf();
+    }
+    let dir = xml.parent().unwrap_or(Path::new(""));
+    let beside = dir.join(named);
+    if !beside.exists() {
+        if let Some(up) = dir.parent() {
+            let above = up.join(named);
+            if above.exists() {
+                return above;
+            }
+        }
+    }
+    beside
+}
