@@ -6,8 +6,9 @@
 //! It is split in two layers:
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
-//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
+//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors),
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors) and
+//!   [`seeding`] (the one rule that derives random streams from a seed);
 //! * the **full layer** (feature `full`, on by default): `readers` for idx /
 //!   idx.gz, EMNIST MATLAB `.mat`, the NLTK Brown corpus zip and IAM's
 //!   `lines.txt`; `paths` (data root and cache lookup); the `datasets` of
@@ -21,6 +22,7 @@
 
 pub mod error;
 pub mod image_tensor;
+pub mod seeding;
 pub mod tensor_file;
 pub mod vocab;
 
@@ -36,8 +38,6 @@ pub mod paths;
 pub mod readers;
 #[cfg(feature = "full")]
 pub mod render;
-#[cfg(feature = "full")]
-pub mod seeding;
 #[cfg(feature = "full")]
 pub mod stats;
 
