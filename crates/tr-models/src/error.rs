@@ -36,6 +36,14 @@ pub enum Error {
         value: String,
         message: String,
     },
+    /// Named tensors (a checkpoint, an artifact's weights) that do not fit
+    /// the model built to hold them: a missing, extra, misshapen or
+    /// non-float tensor.
+    #[error("{}: {message}", file.display())]
+    Weights {
+        file: std::path::PathBuf,
+        message: String,
+    },
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
