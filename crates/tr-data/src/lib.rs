@@ -7,6 +7,8 @@
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
 //!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors),
+//!   [`content`] (which labels of a sequence are its text — the rule
+//!   training metrics and inference share),
 //!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors) and
 //!   [`seeding`] (the one rule that derives random streams from a seed);
 //! * the **full layer** (feature `full`, on by default): `readers` for idx /
@@ -20,6 +22,7 @@
 //! It does **not** download anything (that is `cargo xtask download`), and it
 //! knows nothing about models, losses or training.
 
+pub mod content;
 pub mod error;
 pub mod image_tensor;
 pub mod seeding;
