@@ -2,13 +2,15 @@
 //! run's seed into independent random streams (light core, so `tr-models`
 //! and `tr-infer` share it with the datasets).
 //!
-//! A stream is named either by a **path of integers** (`[split, index]` for
-//! a synthetic line, `[index]` for an augmentation) or by a **text label**
+//! A stream is named by a **path of integers** (`[split, index]` for a
+//! synthetic line, `[index]` for an augmentation), by a **text label**
 //! (`"weights"`, `"data-order"`, `"dropout/{epoch}/{batch}"`, a model
-//! variable's name). The two namings mix differently — they were two
-//! functions once, and data caches, split permutations, initial weights and
-//! dropout masks of existing runs depend on their exact values — so
-//! [`derive_seed`] keeps both mixes bit for bit; the tests pin known outputs.
+//! variable's name) or by a **chain** (the batch loader's `[epoch, index]`).
+//! The three namings mix differently — they were three functions once
+//! (tr-data's datasets, tr-models, the loader), and data caches, split
+//! permutations, initial weights, sample orders, augmentations and dropout
+//! masks of existing runs depend on their exact values — so [`derive_seed`]
+//! keeps every mix bit for bit; the tests pin known outputs.
 //!
 //! Synthesis draws each item's randomness from `rng_for(seed, &[split, index])`
 //! instead of one sequential generator, so the result does not depend on the
@@ -26,6 +28,16 @@ pub enum Stream<'a> {
     Path(Cow<'a, [u64]>),
     /// A text label (its UTF-8 bytes).
     Label(Cow<'a, [u8]>),
+    /// A chain of integers xored into the running hash unmixed: the batch
+    /// loader's per-epoch order and augmentation seeds.
+    Chain(Cow<'a, [u64]>),
+}
+
+impl<'a> Stream<'a> {
+    /// [`Stream::Chain`] over `parts`.
+    pub fn chain(parts: &'a [u64]) -> Self {
+        Stream::Chain(Cow::Borrowed(parts))
+    }
 }
 
 impl<'a> From<&'a [u64]> for Stream<'a> {
@@ -75,12 +87,14 @@ fn mix(mut z: u64) -> u64 {
 /// The seed of `stream` under `seed`.
 ///
 /// * a path folds SplitMix64 over its parts: `mix(mix(seed) ^ mix(p0))`, …;
+/// * a chain folds it over the raw parts: `mix(mix(seed) ^ p0)`, …;
 /// * a label hashes its bytes with FNV-1a (stable across Rust versions,
 ///   unlike `DefaultHasher`), mixes the hash into the seed with the golden
 ///   ratio and finishes with SplitMix64's finaliser.
 pub fn derive_seed<'a>(seed: u64, stream: impl Into<Stream<'a>>) -> u64 {
     match stream.into() {
         Stream::Path(parts) => parts.iter().fold(mix(seed), |h, &p| mix(h ^ mix(p))),
+        Stream::Chain(parts) => parts.iter().fold(mix(seed), |h, &p| mix(h ^ p)),
         Stream::Label(label) => {
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
             for &b in label.iter() {
