@@ -98,7 +98,7 @@ pub fn run(args: &PredictArgs, out: &mut dyn std::io::Write) -> Result<()> {
         stretch_contrast: !args.no_contrast_stretch,
         ..Preprocessing::default()
     };
-    let paragraph = artifact.config.model.name() == tr_models::resnet_transformer::NAME;
+    let paragraph = artifact.config.data_spec().reads_paragraphs();
     let recognizer = if paragraph {
         let mut r = ParagraphTextRecognizer::from_artifact(artifact)?
             .with_preprocessing(preprocessing)

@@ -6,10 +6,13 @@
 //! It is split in two layers:
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
-//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
-//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors);
+//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors),
+//!   [`content`] (which labels of a sequence are its text — the rule
+//!   training metrics and inference share),
+//!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors),
+//!   [`seeding`] (the one rule that derives random streams from a seed),
 //!   [`layout`] (the page model, ALTO/PAGE readers and line cropping;
-//!   its IAM form reader and line filter need `full`); and
+//!   its IAM form reader and line filter need `full`) and
 //!   [`mod@registry`], the one mechanism for configs chosen by name with dotted
 //!   overrides (models, datasets, optimizers, schedulers: the
 //!   [`registry!`] macro and the [`registry::Registry`] trait);
@@ -24,10 +27,12 @@
 //! It does **not** download anything (that is `cargo xtask download`), and it
 //! knows nothing about models, losses or training.
 
+pub mod content;
 pub mod error;
 pub mod image_tensor;
 pub mod layout;
 pub mod registry;
+pub mod seeding;
 pub mod tensor_file;
 pub mod vocab;
 
@@ -43,8 +48,6 @@ pub mod paths;
 pub mod readers;
 #[cfg(feature = "full")]
 pub mod render;
-#[cfg(feature = "full")]
-pub mod seeding;
 #[cfg(feature = "full")]
 pub mod stats;
 

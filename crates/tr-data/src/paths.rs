@@ -21,6 +21,30 @@ use crate::error::{Error, Result};
 pub const DATA_DIR_ENV: &str = "TR_DATA_DIR";
 /// Environment variable naming the cache directory (default `<root>/processed`).
 pub const CACHE_DIR_ENV: &str = "TR_CACHE_DIR";
+/// The data root when neither `--data-dir` nor `TR_DATA_DIR` names one.
+pub const DEFAULT_DATA_DIR: &str = "data";
+
+/// The data root every command uses: `explicit` (`--data-dir`), else
+/// `$TR_DATA_DIR` when set and not empty, else `default` (`./data` for
+/// [`DataDir::resolve`]; `cargo xtask` passes the workspace's `data/` so it
+/// works from any directory of the checkout).
+pub fn resolve_root(explicit: Option<&Path>, default: impl Into<PathBuf>) -> PathBuf {
+    pick_root(explicit, env_path(DATA_DIR_ENV), default.into())
+}
+
+fn pick_root(explicit: Option<&Path>, from_env: Option<PathBuf>, default: PathBuf) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or(from_env)
+        .unwrap_or(default)
+}
+
+/// A non-empty environment variable as a path.
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
 
 /// A resolved data root plus its cache directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,20 +61,12 @@ impl DataDir {
         Self { root, cache }
     }
 
-    /// Resolves the root as `explicit`, else `$TR_DATA_DIR`, else `./data`;
-    /// the cache directory is `$TR_CACHE_DIR` when set, else `<root>/processed`.
+    /// Resolves the root with [`resolve_root`] (`explicit`, else
+    /// `$TR_DATA_DIR`, else `./data`); the cache directory is
+    /// `$TR_CACHE_DIR` when set, else `<root>/processed`.
     pub fn resolve(explicit: Option<&Path>) -> Self {
-        let from_env = |name: &str| {
-            std::env::var_os(name)
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-        };
-        let root = explicit
-            .map(Path::to_path_buf)
-            .or_else(|| from_env(DATA_DIR_ENV))
-            .unwrap_or_else(|| PathBuf::from("data"));
-        let dir = Self::new(root);
-        match from_env(CACHE_DIR_ENV) {
+        let dir = Self::new(resolve_root(explicit, DEFAULT_DATA_DIR));
+        match env_path(CACHE_DIR_ENV) {
             Some(cache) => dir.with_cache_dir(cache),
             None => dir,
         }
@@ -129,6 +145,15 @@ pub fn fetch_hint(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_is_explicit_then_environment_then_default() {
+        let (x, e, d) = (Path::new("x"), PathBuf::from("e"), PathBuf::from("d"));
+        assert_eq!(pick_root(Some(x), Some(e.clone()), d.clone()), x);
+        assert_eq!(pick_root(None, Some(e.clone()), d.clone()), e);
+        assert_eq!(pick_root(None, None, d.clone()), d);
+        assert_eq!(resolve_root(Some(x), "d"), x);
+    }
 
     #[test]
     fn lookup_prefers_downloaded_then_plain_folder() {

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::content::ContentRule;
 use crate::error::{Error, Result};
 
 /// CTC blank token.
@@ -235,16 +236,15 @@ impl Vocabulary {
         Ok(Tensor::from_vec(flat, (texts.len(), length), device)?)
     }
 
-    /// Decodes labels to text: special tokens are skipped, decoding stops at
-    /// the first `<E>` (what follows an end token is padding by definition).
-    /// Out-of-range indices are an error.
+    /// Decodes labels to text by the content rule ([`crate::content`]):
+    /// `<S>` and other special tokens are skipped, reading stops at the
+    /// first `<E>` or `<P>` (what follows is padding by definition).
+    /// Out-of-range indices in the text are an error naming their position.
     pub fn decode(&self, labels: &[u32]) -> Result<String> {
-        let end = self.token_index(END);
+        let rule = ContentRule::of(self);
         let mut s = String::with_capacity(labels.len());
-        for (pos, &l) in labels.iter().enumerate() {
-            if Some(l) == end {
-                break;
-            }
+        for pos in rule.positions(labels) {
+            let l = labels[pos];
             let sym = self.symbol(l).ok_or_else(|| {
                 Error::invalid(
                     "label",
@@ -254,9 +254,7 @@ impl Vocabulary {
                     ),
                 )
             })?;
-            if !self.is_special(l) {
-                s.push_str(sym);
-            }
+            s.push_str(sym);
         }
         Ok(s)
     }
@@ -340,6 +338,17 @@ mod tests {
             .unwrap();
         assert_eq!(t.dims(), &[2, 4]);
         assert_eq!(v.decode_batch(&t).unwrap(), vec!["ab", "c"]);
+    }
+
+    #[test]
+    fn decoding_stops_at_padding_as_training_does() {
+        // `a <P> b` used to decode as "ab" while the training metrics read "a".
+        let v = Vocabulary::emnist();
+        let (a, b) = (v.char_index('a').unwrap(), v.char_index('b').unwrap());
+        assert_eq!(v.decode(&[a, 3, b]).unwrap(), "a");
+        assert_eq!(v.decode(&[1, a, 0, b, 2, a]).unwrap(), "ab");
+        let err = v.decode(&[1, a, 200]).unwrap_err().to_string();
+        assert!(err.contains("label 200 at position 2"), "{err}");
     }
 
     #[test]

@@ -213,3 +213,34 @@ fn recognisers_refuse_the_other_layout() {
         .to_string();
     assert!(e.contains("LineTextRecognizer"), "{e}");
 }
+
+#[test]
+fn a_vocabulary_with_line_breaks_makes_a_paragraph_model() {
+    // The layout follows the vocabulary (DataSpec::reads_paragraphs), not the
+    // model's name: a line-cnn trained on paragraph labels reads pages.
+    let (model, line_spec, _) = common::tiny_model("line-cnn");
+    let mut spec = line_spec.clone();
+    spec.vocab = tr_data::Vocabulary::paragraphs();
+    assert!(spec.reads_paragraphs() && !line_spec.reads_paragraphs());
+    let varmap = candle_nn::VarMap::new();
+    let vb =
+        tr_models::seeded::seeded_var_builder(&varmap, 7, candle_core::DType::F32, &Device::Cpu);
+    model.build(&spec, vb).unwrap();
+    let weights: std::collections::HashMap<_, _> = tr_models::params::named_vars(&varmap)
+        .into_iter()
+        .map(|(k, v)| (k, v.as_tensor().clone()))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    write_artifact(dir.path(), &ArtifactSpec::new(model, &spec), &weights).unwrap();
+    let e = LineTextRecognizer::from_dir(dir.path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("reads paragraphs") && e.contains("ParagraphTextRecognizer"),
+        "{e}"
+    );
+    let r = ParagraphTextRecognizer::from_dir(dir.path()).unwrap();
+    let page = common::dynamic(common::inverted(&common::scan(64, 28)));
+    assert!(r.predict(&page).is_ok());
+}

@@ -93,3 +93,19 @@ fn accuracies() {
     chars.update(&[vec![]], &[vec![3, 3]]);
     assert_eq!(chars.compute(), 1.0);
 }
+
+#[test]
+fn metrics_read_the_text_inference_returns() {
+    // A hypothesis "a <P> b" is the text "a" for `htr predict`; the metrics
+    // used to skip the <P> and score "ab".
+    let v = Vocabulary::emnist();
+    let (a, b, e, p) = (enc(&v, "a")[0], enc(&v, "b")[0], 2u32, 3u32);
+    assert_eq!(v.decode(&[a, p, b]).unwrap(), "a");
+    let mut cer = CharErrorRate::for_vocab(&v);
+    cer.update_line(&[a, p, b], &[1, a, e, p]);
+    cer.update_line(&[a, e, b], &[1, a, e, p]);
+    assert_eq!(cer.counts(), (0, 2));
+    let mut seq = Accuracy::for_vocab(&v);
+    seq.update(&[vec![a, p, b]], &[vec![a]]);
+    assert_eq!(seq.counts(), (1, 1));
+}

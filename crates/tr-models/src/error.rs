@@ -21,6 +21,14 @@ pub enum Error {
     /// value of the wrong type for it (the registry mechanism's errors).
     #[error(transparent)]
     Config(#[from] tr_data::registry::ConfigError),
+    /// Named tensors (a checkpoint, an artifact's weights) that do not fit
+    /// the model built to hold them: a missing, extra, misshapen or
+    /// non-float tensor.
+    #[error("{}: {message}", file.display())]
+    Weights {
+        file: std::path::PathBuf,
+        message: String,
+    },
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

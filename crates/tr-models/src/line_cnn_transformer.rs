@@ -9,8 +9,9 @@
 //!         to memory, ReLU FF) → fc → logits
 //! ```
 //!
-//! [`LineCnnTransformer::forward_teacher`] gives `(B, C, Sy)` teacher-forced
-//! logits; [`LineCnnTransformer::decode_greedy`] (and `forward`) decode
+//! The model is the shared [`EncoderDecoder`] with a [`LineCnnEncoder`]:
+//! [`EncoderDecoder::forward_teacher`] gives `(B, C, Sy)` teacher-forced
+//! logits; [`EncoderDecoder::decode_greedy`] (and `forward`) decode
 //! greedily up to the data's `output_len` tokens, see [`crate::seq2seq`].
 //! Embedding and `fc` use the course's `U(-0.1, 0.1)` init (zero `fc` bias),
 //! the LineCNN its own Kaiming init, the decoder PyTorch's.
@@ -23,8 +24,10 @@ use tr_data::registry::Variant;
 use crate::error::check_probability;
 use crate::layers::PositionalEncoding;
 use crate::line_cnn::{self, LineCnn};
-use crate::model::{DataSpec, GreedyDecode, Model, Task};
+use crate::model::DataSpec;
+use crate::model::{Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
+use crate::seq2seq::encoder_decoder::{EncoderDecoder, ImageEncoder};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
@@ -65,14 +68,27 @@ impl Default for Config {
     }
 }
 
-/// LineCNN encoder + Transformer decoder.
+/// The LineCNN encoder: `(B, C, H, W)` → `(B, Sx, E)` memory.
 #[derive(Clone, Debug)]
-pub struct LineCnnTransformer {
+pub struct LineCnnEncoder {
     line_cnn: LineCnn,
     pos: PositionalEncoding,
-    decoder: TokenDecoder,
     dim: usize,
 }
+
+impl ImageEncoder for LineCnnEncoder {
+    const NAME: &'static str = NAME;
+
+    /// LineCNN outputs `(B, E, Sx)` · √E, transposed, plus 1-D positions.
+    fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let x = (self.line_cnn.forward(x, train)? * (self.dim as f64).sqrt())?;
+        let x = x.transpose(1, 2)?.contiguous()?;
+        self.pos.forward(&x, train)
+    }
+}
+
+/// LineCNN encoder + Transformer decoder.
+pub type LineCnnTransformer = EncoderDecoder<LineCnnEncoder>;
 
 impl LineCnnTransformer {
     /// Parameters `line_cnn.*`, `embedding`, `fc`, `transformer_decoder.layers.*` under `vb`.
@@ -94,39 +110,12 @@ impl LineCnnTransformer {
         let line_cnn =
             LineCnn::with_outputs(&cfg.line_cnn, spec, cfg.tf_dim, NAME, vb.pp("line_cnn"))?;
         let steps = line_cnn.output_steps(spec.input_shape[2]);
-        Ok(Self {
+        let encoder = LineCnnEncoder {
             pos: PositionalEncoding::new(cfg.tf_dim, steps, cfg.pos_dropout as f32, vb.device())?,
             line_cnn,
-            decoder,
             dim: cfg.tf_dim,
-        })
-    }
-
-    /// `(B, C, H, W)` → `(B, Sx, E)` encoder memory.
-    pub fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        let x = (self.line_cnn.forward(x, train)? * (self.dim as f64).sqrt())?;
-        let x = x.transpose(1, 2)?.contiguous()?;
-        self.pos.forward(&x, train)
-    }
-
-    /// `(B, C, H, W)` images and `(B, Sy)` decoder input tokens → `(B, C, Sy)` logits.
-    pub fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
-        let memory = self.encode(x, train)?;
-        self.decoder
-            .logits(&memory, y, train)?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
-    /// Greedy decoding (evaluation mode): `(B, S)` tokens and probabilities,
-    /// `S` = the data's `output_len`.
-    pub fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
-        self.decoder.greedy(&self.encode(x, false)?)
-    }
-
-    /// The course's recomputing greedy loop (reference for [`Self::decode_greedy`]).
-    pub fn decode_greedy_recompute(&self, x: &Tensor) -> Result<GreedyDecode> {
-        self.decoder.greedy_recompute(&self.encode(x, false)?)
+        };
+        Ok(Self::from_parts(encoder, decoder))
     }
 }
 
@@ -146,28 +135,5 @@ impl ModelKind for Config {
 
     fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
         Ok(Box::new(LineCnnTransformer::new(self, spec, vb)?))
-    }
-}
-
-impl Model for LineCnnTransformer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn task(&self) -> Task {
-        Task::Seq2Seq
-    }
-
-    /// Greedy tokens `(B, S)`; decoding always runs in evaluation mode.
-    fn forward(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
-        Ok(self.decode_greedy(x)?.tokens)
-    }
-
-    fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
-        LineCnnTransformer::decode_greedy(self, x)
-    }
-
-    fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
-        LineCnnTransformer::forward_teacher(self, x, y, train)
     }
 }

@@ -53,6 +53,16 @@ impl DataSpec {
         self.vocab.len()
     }
 
+    /// True when a model built for this spec reads paragraphs (a page per
+    /// image, lines separated by `\n`) rather than single lines: its
+    /// vocabulary has the line break, as [`Vocabulary::paragraphs`] does.
+    /// Only such a model can say where one line ends and the next begins, so
+    /// this — not the model's name — decides which recogniser takes it and
+    /// what its model card says.
+    pub fn reads_paragraphs(&self) -> bool {
+        self.vocab.char_index('\n').is_some()
+    }
+
     /// Index of a special token the model needs, or an error naming the model.
     pub(crate) fn token(&self, model: &str, token: &str) -> crate::Result<u32> {
         self.vocab.token_index(token).ok_or_else(|| {
@@ -147,5 +157,18 @@ pub trait Model: Send + Sync {
     /// decoder tokens `y` `(B, Sy)` (the target shifted right, starting with `<S>`).
     fn forward_teacher(&self, _x: &Tensor, _y: &Tensor, _train: bool) -> Result<Tensor> {
         candle_core::bail!("{} is not a sequence-to-sequence model", self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paragraph_models_are_those_whose_vocabulary_breaks_lines() {
+        let spec = |vocab| DataSpec::new([1, 28, 64], vocab, Some(8));
+        assert!(spec(Vocabulary::paragraphs()).reads_paragraphs());
+        assert!(!spec(Vocabulary::emnist()).reads_paragraphs());
+        assert!(!spec(Vocabulary::digits()).reads_paragraphs());
     }
 }

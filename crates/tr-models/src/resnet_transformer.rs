@@ -32,8 +32,10 @@ use tr_data::Vocabulary;
 use crate::error::{check_probability, Error};
 use crate::layers::resnet::RESNET_WIDTH;
 use crate::layers::{Conv2d, Conv2dSpec, LayerInit, PositionalEncodingImage, ResNet18};
-use crate::model::{check_input, DataSpec, GreedyDecode, Model, Task};
+use crate::model::{check_input, DataSpec};
+use crate::model::{Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
+use crate::seq2seq::encoder_decoder::{EncoderDecoder, ImageEncoder};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
@@ -75,15 +77,30 @@ impl Default for Config {
     }
 }
 
-/// ResNet-18 encoder + Transformer decoder.
+/// The ResNet-18 encoder: `(B, C, H, W)` → `(B, H'·W', E)` memory.
 #[derive(Clone, Debug)]
-pub struct ResnetTransformer {
+pub struct ResnetEncoder {
     resnet: ResNet18,
     projection: Conv2d,
     pos: PositionalEncodingImage,
-    decoder: TokenDecoder,
     spec: DataSpec,
 }
+
+impl ImageEncoder for ResnetEncoder {
+    const NAME: &'static str = NAME;
+
+    /// ResNet body, 1×1 projection, 2-D positions, flattened row-major
+    /// over the feature map.
+    fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        check_input(NAME, &self.spec, x, false)?;
+        let x = self.resnet.forward(x, train)?;
+        let x = self.pos.forward(&self.projection.forward(&x)?)?; // (B, E, H', W')
+        x.flatten_from(2)?.transpose(1, 2)?.contiguous()
+    }
+}
+
+/// ResNet-18 encoder + Transformer decoder.
+pub type ResnetTransformer = EncoderDecoder<ResnetEncoder>;
 
 impl ResnetTransformer {
     /// Parameters `resnet.*` (torchvision names), `encoder_projection`,
@@ -125,7 +142,7 @@ impl ResnetTransformer {
             spec,
             vb.clone(),
         )?;
-        Ok(Self {
+        let encoder = ResnetEncoder {
             resnet: ResNet18::with_width(c, cfg.resnet_width, vb.pp("resnet"))?,
             projection: Conv2d::new(
                 Conv2dSpec::square(
@@ -139,37 +156,9 @@ impl ResnetTransformer {
                 vb.pp("encoder_projection"),
             )?,
             pos: PositionalEncodingImage::new(cfg.tf_dim, fh, fw, vb.device())?,
-            decoder,
             spec: spec.clone(),
-        })
-    }
-
-    /// `(B, C, H, W)` → `(B, H'·W', E)` memory, row-major over the feature map.
-    pub fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        check_input(NAME, &self.spec, x, false)?;
-        let x = self.resnet.forward(x, train)?;
-        let x = self.pos.forward(&self.projection.forward(&x)?)?; // (B, E, H', W')
-        x.flatten_from(2)?.transpose(1, 2)?.contiguous()
-    }
-
-    /// `(B, C, H, W)` images and `(B, Sy)` decoder input tokens → `(B, C, Sy)` logits.
-    pub fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
-        let memory = self.encode(x, train)?;
-        self.decoder
-            .logits(&memory, y, train)?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
-    /// Greedy decoding (evaluation mode): `(B, S)` tokens and probabilities,
-    /// `S` = the data's `output_len`.
-    pub fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
-        self.decoder.greedy(&self.encode(x, false)?)
-    }
-
-    /// The course's recomputing greedy loop (reference for [`Self::decode_greedy`]).
-    pub fn decode_greedy_recompute(&self, x: &Tensor) -> Result<GreedyDecode> {
-        self.decoder.greedy_recompute(&self.encode(x, false)?)
+        };
+        Ok(Self::from_parts(encoder, decoder))
     }
 }
 
@@ -189,28 +178,5 @@ impl ModelKind for Config {
 
     fn build(&self, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Box<dyn Model>> {
         Ok(Box::new(ResnetTransformer::new(self, spec, vb)?))
-    }
-}
-
-impl Model for ResnetTransformer {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn task(&self) -> Task {
-        Task::Seq2Seq
-    }
-
-    /// Greedy tokens `(B, S)`; decoding always runs in evaluation mode.
-    fn forward(&self, x: &Tensor, _train: bool) -> Result<Tensor> {
-        Ok(self.decode_greedy(x)?.tokens)
-    }
-
-    fn decode_greedy(&self, x: &Tensor) -> Result<GreedyDecode> {
-        ResnetTransformer::decode_greedy(self, x)
-    }
-
-    fn forward_teacher(&self, x: &Tensor, y: &Tensor, train: bool) -> Result<Tensor> {
-        ResnetTransformer::forward_teacher(self, x, y, train)
     }
 }

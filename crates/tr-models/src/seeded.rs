@@ -7,7 +7,7 @@
 //! differs from run to run. Training in tr is reproducible bit for bit, so:
 //!
 //! * [`seeded_var_builder`] builds variables on the host from a ChaCha
-//!   generator seeded by `(seed, variable name)` — independent of the order in
+//!   generator seeded by [`derive_seed`]`(seed, variable name)` — independent of the order in
 //!   which layers are constructed — and honours candle's [`Init`] hints
 //!   (constants, normal, uniform, Kaiming);
 //! * [`dropout`] draws its mask from a thread-local generator that the
@@ -24,19 +24,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// Mixes a seed with a label into a new 64-bit seed: FNV-1a over the label
-/// bytes (stable across Rust versions, unlike `DefaultHasher`), then the
-/// SplitMix64 finaliser. Used for per-variable and per-step streams.
-pub fn derive_seed(seed: u64, label: impl AsRef<[u8]>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in label.as_ref() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut z = seed ^ h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// The seed-derivation rule, re-exported from its home
+/// [`tr_data::seeding`]: a variable's values are drawn from
+/// `derive_seed(seed, name)`, a run's streams from labels such as
+/// `"weights"` and `"dropout/{epoch}/{batch}"`.
+pub use tr_data::seeding::derive_seed;
 
 /// Host values for one variable drawn as `init` asks, from `rng`.
 fn sample_init(init: Init, shape: &Shape, rng: &mut ChaCha8Rng) -> Vec<f32> {

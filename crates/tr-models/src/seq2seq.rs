@@ -20,6 +20,11 @@
 //! Probabilities are the softmax probability of each chosen token; the
 //! leading `<S>` and the forced `<P>` tokens get probability 1, so the
 //! product over a row is the probability of the decoded sequence.
+//!
+//! [`encoder_decoder::EncoderDecoder`] pairs the decoder with an image
+//! encoder: both Transformer models are that one type.
+
+pub mod encoder_decoder;
 
 use candle_core::{DType, Result, Tensor, D};
 use candle_nn::VarBuilder;

@@ -161,7 +161,8 @@ impl Session {
     }
 
     /// Copies checkpoint weights into the model after checking that the
-    /// checkpoint was made for this model and vocabulary, tensor by tensor.
+    /// checkpoint was made for this model and vocabulary, tensor by tensor
+    /// ([`tr_models::params::load_named_tensors`], the check artifacts use too).
     pub fn load_weights(&self, ckpt: &Checkpoint, path: &std::path::Path) -> Result<()> {
         let here = self.config.model.name();
         if ckpt.header.model_name != here {
@@ -176,34 +177,11 @@ impl Session {
             .ensure_same(&ckpt.header.vocab, &path.display().to_string())
             .map_err(|e| Error::checkpoint(e.to_string()))?;
         let vars = tr_models::params::named_vars(&self.varmap);
-        for (name, var) in &vars {
-            let t = ckpt.weights.get(name).ok_or_else(|| {
-                Error::checkpoint(format!(
-                    "{}: tensor {name} of {here} is missing",
-                    path.display()
-                ))
-            })?;
-            if t.shape() != var.shape() {
-                return Err(Error::checkpoint(format!(
-                    "{}: tensor {name} has shape {:?}, {here} with this config needs {:?}",
-                    path.display(),
-                    t.dims(),
-                    var.dims()
-                )));
-            }
-            var.set(&t.to_device(&self.device)?.to_dtype(var.dtype())?)?;
-        }
-        if let Some(extra) = ckpt
-            .weights
-            .keys()
-            .find(|k| !vars.iter().any(|(n, _)| n == *k))
-        {
-            return Err(Error::checkpoint(format!(
-                "{}: tensor {extra} is not part of {here} with this config",
-                path.display()
-            )));
-        }
-        Ok(())
+        tr_models::params::load_named_tensors(&vars, &ckpt.weights, path, here, "this config")
+            .map_err(|e| match e {
+                tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
+                other => Error::from(other),
+            })
     }
 
     /// The model's weights (buffers included) by name, for checkpoints.

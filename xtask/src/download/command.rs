@@ -13,9 +13,6 @@ use super::progress::mib;
 use super::report::{DigestStatus, Report};
 use super::verify::DigestOrigin;
 
-/// Environment variable naming the data root (shared with tr-data and htr).
-pub const DATA_DIR_ENV: &str = "TR_DATA_DIR";
-
 /// Fetch a dataset (or import a local copy), verify its SHA-256 digests and
 /// extract what the metadata says into `<data root>/downloaded/<dataset>/`.
 #[derive(Args, Clone, Debug)]
@@ -75,15 +72,14 @@ pub fn run(args: &DownloadArgs) -> Result<Summary> {
 
 /// The data root: `explicit`, else `$TR_DATA_DIR`, else `<workspace>/data`
 /// when run through cargo (which sets `CARGO_MANIFEST_DIR` to `xtask/`),
-/// else `./data`.
+/// else `./data` — [`tr_data::paths::resolve_root`] with the workspace's
+/// `data/` as the default.
 pub fn data_root(explicit: Option<&Path>) -> PathBuf {
-    if let Some(p) = explicit {
-        return p.to_path_buf();
-    }
-    if let Some(p) = std::env::var_os(DATA_DIR_ENV).filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
-    }
-    workspace_root().map_or_else(|| PathBuf::from("data"), |w| w.join("data"))
+    let default = workspace_root().map_or_else(
+        || PathBuf::from(tr_data::paths::DEFAULT_DATA_DIR),
+        |w| w.join(tr_data::paths::DEFAULT_DATA_DIR),
+    );
+    tr_data::paths::resolve_root(explicit, default)
 }
 
 /// The workspace root when this runs under cargo: the parent of `xtask/`.

@@ -32,6 +32,7 @@ pub use collate::Batch;
 
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::seeding::{derive_seed, Stream};
 use collate::load_batch;
 use prefetch::{Job, Prefetcher};
 
@@ -98,21 +99,15 @@ impl LoaderConfig {
     }
 }
 
-/// The augmentation seed of sample `index` in `epoch` (a SplitMix64 hash chain).
+/// The augmentation seed of sample `index` in `epoch`: the SplitMix64
+/// chain `[epoch, index]` of [`crate::seeding`].
 pub fn aug_seed(seed: u64, epoch: u64, index: usize) -> u64 {
-    splitmix(splitmix(splitmix(seed) ^ epoch) ^ index as u64)
+    derive_seed(seed, Stream::chain(&[epoch, index as u64]))
 }
 
 /// Seed of the sample order of `epoch`; domain-separated from [`aug_seed`].
 fn order_seed(seed: u64, epoch: u64) -> u64 {
-    splitmix(splitmix(seed ^ 0x5348_5546_464c_4521) ^ epoch)
-}
-
-fn splitmix(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    derive_seed(seed ^ 0x5348_5546_464c_4521, Stream::chain(&[epoch]))
 }
 
 /// Batches of a dataset, epoch by epoch (see the module docs).
@@ -320,3 +315,34 @@ impl Iterator for Epoch {
 }
 
 impl ExactSizeIterator for Epoch {}
+
+#[cfg(test)]
+mod seed_tests {
+    use super::{aug_seed, order_seed};
+
+    /// Values of the loader's own SplitMix64 chains before they moved to
+    /// `crate::seeding`: augmentations and sample orders depend on them.
+    #[test]
+    fn loader_seeds_are_the_historical_values() {
+        let aug = [
+            ((0, 0, 0), 0x2382_75bc_38fc_be91),
+            ((42, 0, 0), 0x6310_bf04_d820_7f46),
+            ((42, 3, 17), 0x9e5f_c771_d786_b599),
+            ((u64::MAX, 1, 5), 0xbd67_26cf_886f_2317),
+            ((7, 100, 12345), 0x82ac_c8d5_e045_743e),
+        ];
+        for ((s, e, i), want) in aug {
+            assert_eq!(aug_seed(s, e, i), want, "aug_seed({s}, {e}, {i})");
+        }
+        let order = [
+            ((0, 0), 0x7959_36fd_0569_4c57),
+            ((42, 0), 0xcab6_3efe_10a7_0392),
+            ((42, 3), 0xcfb0_c795_3694_7a0f),
+            ((u64::MAX, 1), 0xf237_79c7_9c7e_e4f8),
+            ((7, 100), 0xb76b_f337_5c10_2aab),
+        ];
+        for ((s, e), want) in order {
+            assert_eq!(order_seed(s, e), want, "order_seed({s}, {e})");
+        }
+    }
+}

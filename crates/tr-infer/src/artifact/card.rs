@@ -81,7 +81,7 @@ impl ModelCard {
             }
         }
         s.push_str("\n## Usage\n\n```sh\nhtr predict --model <this directory> image.png\n```\n\n");
-        let class = if config.model.name() == tr_models::resnet_transformer::NAME {
+        let class = if config.data_spec().reads_paragraphs() {
             "ParagraphTextRecognizer"
         } else {
             "LineTextRecognizer"

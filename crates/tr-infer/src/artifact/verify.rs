@@ -136,8 +136,9 @@ pub(crate) fn check_weights_metadata(
 }
 
 /// Copies `tensors` into the variables of `varmap` (the model built from the
-/// config), converting dtype. A missing tensor, a tensor of the wrong shape
-/// or a tensor the model does not have is an error naming it.
+/// config), converting dtype, with the weights-versus-model rule of
+/// [`tr_models::params::load_named_tensors`]: a missing tensor, a tensor of
+/// the wrong shape or one the model does not have is an error naming it.
 pub(crate) fn load_into(
     path: &Path,
     tensors: &HashMap<String, Tensor>,
@@ -145,65 +146,27 @@ pub(crate) fn load_into(
     model: &str,
 ) -> Result<()> {
     let vars = tr_models::params::named_vars(varmap);
-    check_tensors(path, tensors, &vars, model)?;
-    for (name, var) in &vars {
-        let t = &tensors[name];
-        var.set(&t.to_device(var.device())?.to_dtype(var.dtype())?)?;
-    }
-    Ok(())
+    tr_models::params::load_named_tensors(&vars, tensors, path, model, super::CONFIG_FILE)
+        .map_err(weights_error)
 }
 
-/// Names, shapes and completeness of `tensors` against `vars`.
+/// Names, shapes and completeness of `tensors` against `vars`
+/// ([`tr_models::params::check_named_tensors`]).
 pub(crate) fn check_tensors(
     path: &Path,
     tensors: &HashMap<String, Tensor>,
     vars: &[(String, candle_core::Var)],
     model: &str,
 ) -> Result<()> {
-    for (name, var) in vars {
-        let t = tensors.get(name).ok_or_else(|| {
-            Error::artifact(
-                path,
-                format!(
-                    "tensor {name:?} of {model} is missing ({} tensors in the file, {} expected)",
-                    tensors.len(),
-                    vars.len()
-                ),
-            )
-        })?;
-        if t.dims() != var.dims() {
-            return Err(Error::artifact(
-                path,
-                format!(
-                    "tensor {name:?} has shape {:?}, but {model} built from config.json needs {:?}",
-                    t.dims(),
-                    var.dims()
-                ),
-            ));
-        }
-        if !t.dtype().is_float() {
-            return Err(Error::artifact(
-                path,
-                format!(
-                    "tensor {name:?} has dtype {:?}, expected f32 or f16",
-                    t.dtype()
-                ),
-            ));
-        }
+    tr_models::params::check_named_tensors(vars, tensors, path, model, super::CONFIG_FILE)
+        .map(drop)
+        .map_err(weights_error)
+}
+
+/// A weights mismatch is an artifact error on the weights file.
+fn weights_error(e: tr_models::Error) -> Error {
+    match e {
+        tr_models::Error::Weights { file, message } => Error::artifact(file, message),
+        other => Error::from(other),
     }
-    let mut extra: Vec<&String> = tensors
-        .keys()
-        .filter(|k| !vars.iter().any(|(n, _)| n == *k))
-        .collect();
-    extra.sort();
-    if let Some(first) = extra.first() {
-        return Err(Error::artifact(
-            path,
-            format!(
-                "tensor {first:?} is not part of {model} built from config.json ({} unexpected tensor(s))",
-                extra.len()
-            ),
-        ));
-    }
-    Ok(())
 }

@@ -4,11 +4,11 @@
 
 use candle_core::Tensor;
 use image::{DynamicImage, GrayImage};
+use tr_data::content::ContentRule;
 use tr_data::image_tensor::images_to_tensor;
-use tr_data::vocab::{END, PAD};
 use tr_models::decoding::{
-    decode_seq2seq, frames_from_logits, greedy_ctc, BeamSearch, CharNgramLm, Decoded, Frames,
-    LmWeighting,
+    decode_positional, decode_seq2seq, frames_from_logits, greedy_ctc, BeamSearch, CharNgramLm,
+    Decoded, Frames, LmWeighting,
 };
 use tr_models::Task;
 
@@ -57,12 +57,15 @@ pub(crate) struct Engine {
     pub(crate) preprocessing: Preprocessing,
     pub(crate) batch_size: usize,
     layout: Layout,
+    /// Which decoded labels are text (the rule training reads by).
+    rule: ContentRule,
 }
 
 impl Engine {
     pub(crate) fn new(artifact: Artifact, layout: Layout) -> Result<Self> {
         let decoder = artifact.config.decoder.clone();
         let lm = artifact.lm.clone();
+        let rule = ContentRule::of(&artifact.config.vocabulary);
         Ok(Self {
             artifact,
             decoder,
@@ -70,6 +73,7 @@ impl Engine {
             preprocessing: Preprocessing::default(),
             batch_size: 16,
             layout,
+            rule,
         })
     }
 
@@ -242,13 +246,14 @@ impl Engine {
                 let best = search.decode(&frames)?;
                 align(&frames, &best.labels, blank)?
             }
-            DecoderConfig::Positional => positional(&frames, vocab),
+            DecoderConfig::Positional => decode_positional(&frames, &self.rule),
         };
         self.to_prediction(decoded, Some(&centres), p.inverted)
     }
 
-    /// Text and evidence of decoded labels: stops at the first `<E>`,
-    /// skips special tokens (as the trainer's text does).
+    /// Text and evidence of decoded labels, read by the content rule of
+    /// [`tr_data::content`] (as the trainer's metrics read them): `<S>` and
+    /// other special tokens skipped, stop at the first `<E>` or `<P>`.
     fn to_prediction(
         &self,
         d: Decoded,
@@ -256,17 +261,14 @@ impl Engine {
         inverted: bool,
     ) -> Result<Prediction> {
         let vocab = &self.artifact.config.vocabulary;
-        let end = vocab.token_index(END);
         let mut text = String::new();
         let mut conf = Vec::new();
         let mut steps = Vec::new();
-        for ((&l, &c), &s) in d.labels.iter().zip(&d.confidences).zip(&d.steps) {
-            if Some(l) == end {
+        for i in self.rule.positions(&d.labels) {
+            let (l, Some(&c), Some(&s)) = (d.labels[i], d.confidences.get(i), d.steps.get(i))
+            else {
                 break;
-            }
-            if vocab.is_special(l) {
-                continue;
-            }
+            };
             let sym = vocab.symbol(l).ok_or_else(|| {
                 Error::invalid(
                     "model output",
@@ -292,32 +294,4 @@ impl Engine {
             inverted,
         })
     }
-}
-
-/// Per-position argmax read up to the first `<E>`/`<P>` (`<S>` and other
-/// special tokens are skipped later), as the trainer's positional step.
-fn positional(frames: &Frames, vocab: &tr_data::Vocabulary) -> Decoded {
-    let stop = [vocab.token_index(END), vocab.token_index(PAD)];
-    let mut out = Decoded::default();
-    for t in 0..frames.len() {
-        let (k, lp) =
-            frames
-                .step(t)
-                .iter()
-                .enumerate()
-                .fold((0usize, f32::NEG_INFINITY), |b, (i, &v)| {
-                    if v > b.1 {
-                        (i, v)
-                    } else {
-                        b
-                    }
-                });
-        if stop.contains(&Some(k as u32)) {
-            break;
-        }
-        out.labels.push(k as u32);
-        out.confidences.push(lp.exp());
-        out.steps.push(t);
-    }
-    out
 }

@@ -5,9 +5,10 @@
 //!   `line-cnn-transformer`). Lines of any length are resized to the model
 //!   height; CTC models read very wide lines window by window.
 //! * [`ParagraphTextRecognizer`]: a paragraph or page per image, for
-//!   `resnet-transformer` (the course's production class); the image is
-//!   fitted into the model's input and decoded autoregressively, lines
-//!   separated by `\n`.
+//!   models whose vocabulary has the line break `\n`
+//!   ([`tr_models::DataSpec::reads_paragraphs`]; the course's
+//!   `resnet-transformer`); the image is fitted into the model's input and
+//!   decoded, lines separated by `\n`.
 //!
 //! Both load an artifact ([`crate::artifact`]) from a directory or from the
 //! Hugging Face hub, and share the same preprocessing and decoding engine.
@@ -132,19 +133,21 @@ pub struct ParagraphTextRecognizer {
 recognizer_api!(LineTextRecognizer, Layout::Line);
 recognizer_api!(ParagraphTextRecognizer, Layout::Page);
 
-const PARAGRAPH_MODELS: [&str; 1] = [tr_models::resnet_transformer::NAME];
-
 fn check_layout(artifact: &Artifact, layout: Layout) -> Result<()> {
     let name = artifact.config.model.name();
-    let paragraph = PARAGRAPH_MODELS.contains(&name);
+    let paragraph = artifact.config.data_spec().reads_paragraphs();
     match (layout, paragraph) {
         (Layout::Line, true) => Err(Error::invalid(
             "model",
-            format!("{name} reads paragraphs; use ParagraphTextRecognizer"),
+            format!(
+                "{name} reads paragraphs (its vocabulary has \\n); use ParagraphTextRecognizer"
+            ),
         )),
         (Layout::Page, false) => Err(Error::invalid(
             "model",
-            format!("{name} reads single lines; use LineTextRecognizer"),
+            format!(
+                "{name} reads single lines (its vocabulary has no \\n); use LineTextRecognizer"
+            ),
         )),
         _ => Ok(()),
     }

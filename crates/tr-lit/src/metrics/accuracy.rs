@@ -4,12 +4,16 @@
 
 use std::collections::HashSet;
 
+use tr_data::content::ContentRule;
 use tr_data::Vocabulary;
+
+use super::cer::kept;
 
 /// Fraction of items predicted exactly: classes for classifiers, whole
 /// label sequences (after dropping ignored tokens) for sequence models.
 #[derive(Clone, Debug, Default)]
 pub struct Accuracy {
+    rule: Option<ContentRule>,
     ignore: HashSet<u32>,
     correct: usize,
     total: usize,
@@ -24,9 +28,14 @@ impl Accuracy {
         }
     }
 
-    /// Sequence accuracy that ignores `vocab`'s special tokens.
+    /// Sequence accuracy of the text of both sides by `vocab`'s content
+    /// rule ([`tr_data::content`]: special tokens skipped, stop at the
+    /// first `<E>`/`<P>`).
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
-        Self::new((0..vocab.len() as u32).filter(|&i| vocab.is_special(i)))
+        Self {
+            rule: Some(ContentRule::of(vocab)),
+            ..Self::default()
+        }
     }
 
     /// Adds a batch of predicted / true classes.
@@ -40,10 +49,14 @@ impl Accuracy {
     /// Adds a batch of predicted / true sequences; one item per sequence.
     pub fn update(&mut self, predictions: &[Vec<u32>], targets: &[Vec<u32>]) {
         for (p, t) in predictions.iter().zip(targets) {
-            let keep = |l: &&u32| !self.ignore.contains(l);
-            self.correct += usize::from(p.iter().filter(keep).eq(t.iter().filter(keep)));
+            let (p, t) = (self.kept(p), self.kept(t));
+            self.correct += usize::from(p == t);
             self.total += 1;
         }
+    }
+
+    fn kept(&self, labels: &[u32]) -> Vec<u32> {
+        kept(self.rule.as_ref(), &self.ignore, labels)
     }
 
     /// Correct / total (0 when empty).
@@ -74,6 +87,7 @@ impl Accuracy {
 /// forgives and this metric does not.
 #[derive(Clone, Debug, Default)]
 pub struct CharAccuracy {
+    rule: Option<ContentRule>,
     ignore: HashSet<u32>,
     correct: usize,
     total: usize,
@@ -89,28 +103,27 @@ impl CharAccuracy {
         }
     }
 
-    /// Ignores `vocab`'s special tokens.
+    /// Compares the text of both sides by `vocab`'s content rule
+    /// ([`tr_data::content`]).
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
-        Self::new((0..vocab.len() as u32).filter(|&i| vocab.is_special(i)))
+        Self {
+            rule: Some(ContentRule::of(vocab)),
+            ..Self::default()
+        }
     }
 
     /// Adds a batch of predicted / true sequences.
     pub fn update(&mut self, predictions: &[Vec<u32>], targets: &[Vec<u32>]) {
         for (p, t) in predictions.iter().zip(targets) {
-            let p: Vec<u32> = p
-                .iter()
-                .copied()
-                .filter(|l| !self.ignore.contains(l))
-                .collect();
-            let t: Vec<u32> = t
-                .iter()
-                .copied()
-                .filter(|l| !self.ignore.contains(l))
-                .collect();
+            let (p, t) = (self.kept(p), self.kept(t));
             self.correct += p.iter().zip(&t).filter(|(a, b)| a == b).count();
             self.total += p.len().max(t.len());
             self.lines += 1;
         }
+    }
+
+    fn kept(&self, labels: &[u32]) -> Vec<u32> {
+        kept(self.rule.as_ref(), &self.ignore, labels)
     }
 
     /// Correct positions / compared positions: 0 before any update, 1 when

@@ -1,5 +1,6 @@
 //! Character error rate: edit distance / reference length, accumulated over
-//! batches, with special tokens ignored.
+//! batches, with special tokens ignored (or, [`CharErrorRate::for_vocab`],
+//! both sides read as text by the content rule inference uses).
 //!
 //! Two figures are kept (DESIGN.md asks tables to name which one they use):
 //!
@@ -14,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use tr_data::vocab::{BLANK, END, PAD, START};
+use tr_data::content::ContentRule;
 use tr_data::Vocabulary;
 
 use super::edit_distance::edit_distance;
@@ -22,6 +23,8 @@ use super::edit_distance::edit_distance;
 /// Accumulating character error rate (see the module docs).
 #[derive(Clone, Debug, Default)]
 pub struct CharErrorRate {
+    /// Reads both sides as text first (`for_vocab`).
+    rule: Option<ContentRule>,
     ignore: HashSet<u32>,
     edits: usize,
     reference_len: usize,
@@ -38,13 +41,14 @@ impl CharErrorRate {
         }
     }
 
-    /// Ignores `<S>`, `<E>`, `<P>` and `<B>` — whichever `vocab` has.
+    /// Compares the text of both sides by `vocab`'s content rule
+    /// ([`tr_data::content`], what inference returns): `<S>`, `<B>` and
+    /// other special tokens skipped, reading stops at the first `<E>`/`<P>`.
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
-        Self::new(
-            [START, END, PAD, BLANK]
-                .iter()
-                .filter_map(|t| vocab.token_index(t)),
-        )
+        Self {
+            rule: Some(ContentRule::of(vocab)),
+            ..Self::default()
+        }
     }
 
     /// Adds one batch of hypothesis / reference label sequences (paired by
@@ -67,11 +71,7 @@ impl CharErrorRate {
     }
 
     fn kept(&self, labels: &[u32]) -> Vec<u32> {
-        labels
-            .iter()
-            .copied()
-            .filter(|l| !self.ignore.contains(l))
-            .collect()
+        kept(self.rule.as_ref(), &self.ignore, labels)
     }
 
     /// Σ edits / Σ reference lengths over everything since the last reset.
@@ -112,4 +112,13 @@ impl CharErrorRate {
         self.line_sum = 0.0;
         self.lines = 0;
     }
+}
+
+/// `labels` read as text by `rule` (when given), without `ignore`d labels.
+pub(crate) fn kept(rule: Option<&ContentRule>, ignore: &HashSet<u32>, labels: &[u32]) -> Vec<u32> {
+    let text = match rule {
+        Some(r) => r.content(labels),
+        None => labels.to_vec(),
+    };
+    text.into_iter().filter(|l| !ignore.contains(l)).collect()
 }

@@ -14,7 +14,9 @@ use tr_models::Model;
 /// Input lengths are `S` for every sample (the course's choice); a target's
 /// length is the number of labels before its first `<P>` (or `<E>`), with
 /// `<S>` skipped, so datasets with or without start/end tokens both work.
-/// Predictions are greedy CTC decodings cut to `L` labels, as the course.
+/// Predictions are greedy CTC decodings cut to `L` labels, as the course,
+/// then read as text by the content rule (as inference reads them: a stray
+/// `<E>` or `<P>` ends the line).
 pub fn ctc_step(
     model: &dyn Model,
     images: &Tensor,
@@ -50,7 +52,10 @@ pub fn ctc_step(
     let packed = Tensor::from_vec(packed, (b, width), logits.device())?;
     let value = loss.forward_logits(&logits, &packed, &vec![s; b], &lengths)?;
     let mut predictions = greedy_ctc_labels(&logits, loss.blank)?;
-    predictions.iter_mut().for_each(|p| p.truncate(max_len));
+    for p in &mut predictions {
+        p.truncate(max_len);
+        *p = tokens.content(p);
+    }
     Ok(StepOutput {
         loss: value,
         predictions,

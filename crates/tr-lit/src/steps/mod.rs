@@ -5,12 +5,14 @@
 //! | objective | model output | loss | predictions |
 //! |---|---|---|---|
 //! | [`Objective::Classify`] | `(B, C)` | cross-entropy | argmax class |
-//! | [`Objective::Ctc`] | `(B, C, S)` | CTC (`S` input steps, targets up to the first `<P>`, `<S>`/`<E>` stripped) | greedy CTC |
+//! | [`Objective::Ctc`] | `(B, C, S)` | CTC (`S` input steps, targets up to the first `<P>`, `<S>`/`<E>` stripped) | greedy CTC, read by the content rule |
 //! | [`Objective::Positional`] | `(B, C, S)` with `S` = target length | per-position cross-entropy | per-position argmax |
 //! | [`Objective::Seq2Seq`] | teacher-forced `(B, C, Sy − 1)` | cross-entropy of `y[:, 1:]` given `y[:, :-1]` | training: teacher-forced argmax; validation: [`tr_models::Model::decode_greedy`] |
 //!
-//! Predictions and targets are *content* label sequences: `<S>` skipped,
-//! cut at the first `<E>` or `<P>` (classifiers: one class per sample).
+//! Predictions and targets are *content* label sequences, read by the rule
+//! inference uses too ([`tr_data::content`]): `<S>` and other special tokens
+//! skipped, cut at the first `<E>` or `<P>` (classifiers: one class per
+//! sample).
 
 mod classify;
 mod ctc;
@@ -24,6 +26,7 @@ pub use seq2seq::seq2seq_step;
 
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
+use tr_data::content::ContentRule;
 use tr_data::vocab::{END, PAD, START};
 use tr_data::Vocabulary;
 use tr_models::{Model, Task};
@@ -103,13 +106,16 @@ impl Default for LitConfig {
     }
 }
 
-/// Special token indices a step needs (`None` where the vocabulary has none).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Special token indices a step needs (`None` where the vocabulary has
+/// none) and the vocabulary's content rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tokens {
     pub blank: Option<u32>,
     pub start: Option<u32>,
     pub end: Option<u32>,
     pub pad: Option<u32>,
+    /// Which labels of a sequence are text.
+    pub rule: ContentRule,
 }
 
 impl Tokens {
@@ -120,18 +126,14 @@ impl Tokens {
             start: vocab.token_index(START),
             end: vocab.token_index(END),
             pad: vocab.token_index(PAD),
+            rule: ContentRule::of(vocab),
         }
     }
 
-    /// The content of a label sequence: `<S>` skipped, cut at the first
-    /// `<E>` or `<P>`.
+    /// The content of a label sequence by [`tr_data::content`]: `<S>` and
+    /// other special tokens skipped, cut at the first `<E>` or `<P>`.
     pub fn content(&self, labels: &[u32]) -> Vec<u32> {
-        labels
-            .iter()
-            .copied()
-            .filter(|&l| Some(l) != self.start)
-            .take_while(|&l| Some(l) != self.end && Some(l) != self.pad)
-            .collect()
+        self.rule.content(labels)
     }
 }
 

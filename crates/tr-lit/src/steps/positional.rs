@@ -2,14 +2,15 @@
 
 use candle_core::Tensor;
 
-use super::{argmax_rows, batch_size, target_rows, StepOutput, Tokens};
+use super::{batch_size, target_rows, StepOutput, Tokens};
 use crate::error::{invalid, Result};
 use crate::loss::CrossEntropy;
+use tr_models::decoding::positional_labels;
 use tr_models::Model;
 
 /// Cross-entropy of every position of `model(images)` `(B, C, S)` against
-/// `(B, S)` targets; predictions are the per-position argmax, read up to the
-/// first `<E>`/`<P>` like the targets.
+/// `(B, S)` targets; predictions are the per-position argmax read as text
+/// like the targets ([`positional_labels`], the decoding inference uses).
 pub fn positional_step(
     model: &dyn Model,
     images: &Tensor,
@@ -31,10 +32,7 @@ pub fn positional_step(
         ),
     }
     let value = loss.forward(&logits, targets)?;
-    let predictions = argmax_rows(&logits)?
-        .iter()
-        .map(|p| tokens.content(p))
-        .collect();
+    let predictions = positional_labels(&logits, &tokens.rule)?;
     Ok(StepOutput {
         loss: value,
         predictions,

@@ -5,14 +5,16 @@
 //! decoder); this module only reads its `(B, Sy)` tokens and probabilities.
 
 use candle_core::{bail, DType, Device, Result};
+use tr_data::content::ContentRule;
 use tr_data::Vocabulary;
 
 use super::decoded::Decoded;
 use crate::model::GreedyDecode;
 
-/// Reads each row of a [`GreedyDecode`]: stops at the first `<E>`, skips
-/// special tokens (`<S>`, `<P>`, ...), and keeps every character token with
-/// the probability the model gave it and its decoding position as the step.
+/// Reads each row of a [`GreedyDecode`] by the content rule of
+/// [`tr_data::content`] (`<S>` skipped, stop at the first `<E>` or `<P>`,
+/// other special tokens skipped), keeping every character token with the
+/// probability the model gave it and its decoding position as the step.
 pub fn decode_seq2seq(decode: &GreedyDecode, vocab: &Vocabulary) -> Result<Vec<Decoded>> {
     let tokens = decode
         .tokens
@@ -26,7 +28,7 @@ pub fn decode_seq2seq(decode: &GreedyDecode, vocab: &Vocabulary) -> Result<Vec<D
             probs.dims()
         );
     }
-    let end = vocab.token_index(tr_data::vocab::END);
+    let rule = ContentRule::of(vocab);
     let tokens = tokens.to_vec2::<u32>()?;
     let probs = probs.to_vec2::<f32>()?;
     tokens
@@ -34,19 +36,15 @@ pub fn decode_seq2seq(decode: &GreedyDecode, vocab: &Vocabulary) -> Result<Vec<D
         .zip(&probs)
         .map(|(row, p)| {
             let mut out = Decoded::default();
-            for (step, (&tok, &prob)) in row.iter().zip(p).enumerate() {
-                if Some(tok) == end {
-                    break;
-                }
+            for step in rule.positions(row) {
+                let tok = row[step];
                 if tok as usize >= vocab.len() {
                     bail!(
                         "seq2seq decoding: token {tok} at position {step} is outside the {}-symbol vocabulary",
                         vocab.len()
                     );
                 }
-                if !vocab.is_special(tok) {
-                    out.push(tok, prob, step);
-                }
+                out.push(tok, p[step], step);
             }
             Ok(out)
         })
@@ -79,6 +77,18 @@ mod tests {
         assert_eq!(out[0].confidences, vec![0.9, 0.8]);
         assert_eq!(out[0].text(&v).unwrap(), "Hi");
         assert!(out[1].is_empty());
+    }
+
+    #[test]
+    fn padding_ends_the_text_as_in_training() {
+        // Before the content rule had one home, inference skipped a <P> and
+        // read on ("ab") while the training step stopped there ("a").
+        let v = Vocabulary::emnist();
+        let (a, b) = (v.char_index('a').unwrap(), v.char_index('b').unwrap());
+        let tokens = Tensor::new(&[[1u32, a, 3, b, 2]], &Device::Cpu).unwrap();
+        let probs = Tensor::ones((1, 5), DType::F32, &Device::Cpu).unwrap();
+        let out = decode_seq2seq(&GreedyDecode { tokens, probs }, &v).unwrap();
+        assert_eq!(out[0].labels, vec![a]);
     }
 
     #[test]

@@ -50,10 +50,9 @@ pub fn runs_of(runs_dir: &Path, name: &str) -> Result<Vec<RunDir>> {
 /// the experiment whose safe name is `safe` (number 1 without a suffix).
 fn parse_run_name<'a>(dir_name: &'a str, safe: &str) -> Option<(&'a str, u32)> {
     let stamp = dir_name.get(..STAMP_LEN)?;
-    let is_stamp =
-        stamp
-            .char_indices()
-            .all(|(i, c)| if i == 8 { c == '-' } else { c.is_ascii_digit() });
+    let is_stamp = stamp
+        .char_indices()
+        .all(|(i, c)| if i == 8 { c == '-' } else { c.is_ascii_digit() });
     let rest = dir_name.get(STAMP_LEN..)?.strip_prefix('-')?;
     if !is_stamp {
         return None;
