@@ -6,7 +6,7 @@
 //! It is split in two layers:
 //!
 //! * the **light core** (always built; what `tr-infer` depends on):
-//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors) and
+//!   [`vocab`] (the 83-symbol vocabulary, string ⇄ label tensors),
 //!   [`image_tensor`] (grey images ⇄ `(B, 1, H, W)` tensors) and
 //!   [`layout`] (the page model, ALTO/PAGE readers and line cropping;
 //!   its IAM form reader and line filter need `full`);
