@@ -61,7 +61,7 @@ use crate::error::{Error, Result};
 
 /// Reads an ALTO or PAGE file (told apart by the root element: `alto` or
 /// `PcGts`); with feature `full`, an IAM form (`form`) too, with the IAM
-/// rules of [`iam_forms`] and its image looked up next to the XML.
+/// rules of `iam_forms` and its image looked up next to the XML.
 pub fn read_page(path: &Path, opts: &ReadOptions) -> Result<Page> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     parse_page(&bytes, path, opts)
