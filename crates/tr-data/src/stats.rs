@@ -11,7 +11,7 @@ use std::fmt;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::datasets::{DataModule, Dataset, PoolInfo, Target, TargetKind};
+use crate::datasets::{CropReport, DataModule, Dataset, PoolInfo, Target, TargetKind};
 use crate::error::{Error, Result};
 use crate::vocab::{Vocabulary, END};
 
@@ -110,6 +110,8 @@ pub struct DataStats {
     pub notes: Vec<String>,
     /// The raw pool the splits were drawn from, when the module reports one.
     pub pool: Option<PoolInfo>,
+    /// Pages, crop sizes, unknown characters and skips of datasets cut from pages.
+    pub crops: Option<CropReport>,
 }
 
 impl DataStats {
@@ -132,6 +134,7 @@ impl DataStats {
             splits,
             notes: module.notes.clone(),
             pool: module.pool.clone(),
+            crops: module.crops.as_deref().cloned(),
         })
     }
 
@@ -292,6 +295,9 @@ impl fmt::Display for DataStats {
             "total",
             thousands(self.total_samples() as u64)
         )?;
+        if let Some(crops) = &self.crops {
+            fmt_crops(f, crops)?;
+        }
         match self.target_kind {
             TargetKind::Class => self.fmt_classes(f),
             TargetKind::Sequence => {
@@ -300,6 +306,70 @@ impl fmt::Display for DataStats {
             }
         }
     }
+}
+
+/// Pages, crops, sizes, unknown characters and skips of a page dataset.
+fn fmt_crops(f: &mut fmt::Formatter<'_>, r: &CropReport) -> fmt::Result {
+    writeln!(
+        f,
+        "\ncrops on a {}x{} canvas (W x H):",
+        r.canvas.0, r.canvas.1
+    )?;
+    writeln!(
+        f,
+        "{:<6} {:>6} {:>8} {:>9} {:>9} {:>9}",
+        "split", "pages", "crops", "chars", "too wide", "too long"
+    )?;
+    for s in &r.splits {
+        writeln!(
+            f,
+            "{:<6} {:>6} {:>8} {:>9} {:>9} {:>9}",
+            s.split,
+            thousands(s.pages as u64),
+            thousands(s.lines as u64),
+            thousands(s.chars as u64),
+            thousands(s.over_width as u64),
+            thousands(s.too_long as u64)
+        )?;
+    }
+    for s in &r.splits {
+        writeln!(f, "  {} width:  {}", s.split, s.width)?;
+        writeln!(f, "  {} height: {}", s.split, s.height)?;
+    }
+    for s in &r.splits {
+        writeln!(
+            f,
+            "  {} characters not in the vocabulary ({} lines, left out of the labels): {}",
+            s.split,
+            s.unknown.lines,
+            s.unknown.summary()
+        )?;
+    }
+    let x = &r.extraction;
+    if r.normalised > 0 {
+        writeln!(
+            f,
+            "  texts changed by normalisation: {}",
+            thousands(r.normalised as u64)
+        )?;
+    }
+    if x.unlisted_pages > 0 {
+        writeln!(
+            f,
+            "  pages in no split file (left out): {}",
+            x.unlisted_pages
+        )?;
+    }
+    for (reason, n) in &x.skipped {
+        writeln!(f, "  lines skipped, {reason}: {}", thousands(*n as u64))?;
+    }
+    for e in x.skipped_examples.iter().take(5) {
+        writeln!(f, "    e.g. {e}")?;
+    }
+    for p in &x.failed_pages {
+        writeln!(f, "  page left out: {p}")?;
+    }
+    Ok(())
 }
 
 impl DataStats {

@@ -43,6 +43,7 @@ fn module(kind: TargetKind, vocab: Vocabulary, splits: [Vec<Target>; 3]) -> Data
         test: Arc::new(Fixed(test)),
         notes: vec!["carved from somewhere".into()],
         pool: None,
+        crops: None,
     }
 }
 

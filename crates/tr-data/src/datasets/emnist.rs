@@ -114,6 +114,7 @@ impl EmnistConfig {
             test: split(data.test)?,
             notes: data.notes,
             pool: Some(data.pool),
+            crops: None,
         })
     }
 

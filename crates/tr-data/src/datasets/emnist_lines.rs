@@ -95,6 +95,7 @@ impl EmnistLinesConfig {
             test: Arc::new(LineDataset::new(sets.test, None)),
             notes,
             pool: None,
+            crops: None,
         })
     }
 }

@@ -115,6 +115,7 @@ impl EmnistLines2Config {
             test: Arc::new(LineDataset::new(sets.test, None)),
             notes,
             pool: None,
+            crops: None,
         })
     }
 }

@@ -134,6 +134,7 @@ impl FakeImagesConfig {
             test: split(train + val, val),
             notes: vec![format!("random images and labels (seed {})", self.seed)],
             pool: None,
+            crops: None,
         })
     }
 }

@@ -152,6 +152,7 @@ impl MnistConfig {
             test: split(test)?,
             notes,
             pool: Some(pool),
+            crops: None,
         })
     }
 }

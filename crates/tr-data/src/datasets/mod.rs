@@ -16,12 +16,19 @@ pub mod fake_images;
 pub mod image_set;
 pub mod line_cache;
 pub mod line_recipe;
+pub mod line_store;
 pub mod line_synthesis;
 pub mod mnist;
+pub mod page_lines;
+pub mod page_paragraphs;
+pub mod page_source;
+pub mod real_lines;
 pub mod registry;
 pub mod sentence_generator;
 pub mod split;
 pub mod synthetic_lines;
+pub mod text_norm;
+pub mod text_vocab;
 
 use std::sync::Arc;
 
@@ -35,6 +42,9 @@ pub use emnist_lines::EmnistLinesConfig;
 pub use emnist_lines2::EmnistLines2Config;
 pub use fake_images::{FakeImagesConfig, FakeTarget};
 pub use mnist::MnistConfig;
+pub use page_lines::PageLinesConfig;
+pub use page_paragraphs::PageParagraphsConfig;
+pub use real_lines::CropReport;
 pub use registry::DatasetConfig;
 pub use split::Balance;
 
@@ -107,6 +117,9 @@ pub struct DataModule {
     /// The raw sample pool the splits were drawn from, for classification
     /// datasets read from files (`None` for synthetic data).
     pub pool: Option<PoolInfo>,
+    /// What real crops (lines, paragraphs) the splits hold, for datasets cut
+    /// from pages (`None` otherwise).
+    pub crops: Option<Arc<CropReport>>,
 }
 
 impl std::fmt::Debug for DataModule {
@@ -123,6 +136,7 @@ impl std::fmt::Debug for DataModule {
             .field("test_len", &self.test.len())
             .field("notes", &self.notes)
             .field("pool", &self.pool)
+            .field("crops", &self.crops.is_some())
             .finish()
     }
 }

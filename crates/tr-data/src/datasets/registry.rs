@@ -17,6 +17,8 @@ use super::emnist_lines::EmnistLinesConfig;
 use super::emnist_lines2::EmnistLines2Config;
 use super::fake_images::FakeImagesConfig;
 use super::mnist::MnistConfig;
+use super::page_lines::PageLinesConfig;
+use super::page_paragraphs::PageParagraphsConfig;
 use super::DataModule;
 use crate::error::{Error, Result};
 use crate::paths::DataDir;
@@ -41,6 +43,8 @@ crate::registry! {
         "emnist-lines" => EmnistLines(EmnistLinesConfig),
         "emnist-lines2" => EmnistLines2(EmnistLines2Config),
         "fake-images" => FakeImages(FakeImagesConfig),
+        "page-lines" => PageLines(PageLinesConfig),
+        "page-paragraphs" => PageParagraphs(PageParagraphsConfig),
     }
 }
 

@@ -160,32 +160,44 @@ pub fn crop_line(
     crop_polygon(page, &outline, opts)
 }
 
-/// The image of any outline given in XML page pixels (a line, a region, the
-/// union of a paragraph's lines…).
+/// The image of any outline given in XML page pixels (a line, a region…).
 pub fn crop_polygon(
     page: &PageImage,
     outline: &[Point],
     opts: &CropOptions,
 ) -> std::result::Result<GrayImage, SkipReason> {
+    crop_polygons(page, std::slice::from_ref(&outline.to_vec()), opts)
+}
+
+/// The image of the union of several outlines (a paragraph made of its
+/// lines): the window spans all of them, and in polygon mode only pixels
+/// inside one of them (dilated by the padding) keep the page's ink.
+/// Outlines outside the page or without area are left out; none left is
+/// the skip reason of the first.
+pub fn crop_polygons(
+    page: &PageImage,
+    outlines: &[Vec<Point>],
+    opts: &CropOptions,
+) -> std::result::Result<GrayImage, SkipReason> {
     let (pw, ph) = (page.page_w as f32, page.page_h as f32);
-    let raw_box = BBox::of_points(outline).ok_or(SkipReason::NoGeometry)?;
-    if raw_box.clamp(pw, ph).area() <= 0.0 && raw_box.area() > 0.0 {
-        return Err(SkipReason::OutsidePage);
+    let mut first_reason = None;
+    let mut scaled: Vec<Vec<Point>> = Vec::with_capacity(outlines.len());
+    for outline in outlines {
+        match scaled_outline(page, outline, pw, ph) {
+            Ok(s) => scaled.push(s),
+            Err(r) => {
+                first_reason.get_or_insert(r);
+            }
+        }
     }
-    let clamped = clamp_points(outline, pw, ph);
-    let area = if clamped.len() >= 3 {
-        polygon_area(&clamped)
-    } else {
-        0.0
-    };
-    if area < 1.0 {
-        return Err(SkipReason::ZeroArea);
+    if scaled.is_empty() {
+        return Err(first_reason.unwrap_or(SkipReason::NoGeometry));
     }
-    let scaled: Vec<Point> = clamped
+    let b = scaled
         .iter()
-        .map(|&(x, y)| (x * page.sx, y * page.sy))
-        .collect();
-    let b = BBox::of_points(&scaled).ok_or(SkipReason::NoGeometry)?;
+        .filter_map(|s| BBox::of_points(s))
+        .reduce(|a, b| a.union(&b))
+        .ok_or(SkipReason::NoGeometry)?;
     let (iw, ih) = page.image.dimensions();
     let pad = opts.padding as f32;
     let x0 = (b.x0 - pad).floor().clamp(0.0, iw as f32) as u32;
@@ -199,7 +211,13 @@ pub fn crop_polygon(
     let mut crop = window(&page.image, x0, y0, w, h);
 
     if opts.mode == CropMode::Polygon {
-        let inside = rasterize(&scaled, x0, y0, w as usize, h as usize);
+        let mut inside = rasterize(&scaled[0], x0, y0, w as usize, h as usize);
+        for s in &scaled[1..] {
+            let more = rasterize(s, x0, y0, w as usize, h as usize);
+            for (a, b) in inside.data.iter_mut().zip(more.data) {
+                *a |= b;
+            }
+        }
         // A polygon thinner than a pixel row covers no pixel centre: keep its box.
         if inside.count() > 0 {
             let keep = dilate(&inside, opts.padding as usize);
@@ -226,6 +244,32 @@ pub fn crop_polygon(
         }
         _ => crop,
     })
+}
+
+/// `outline` clamped to the `pw × ph` page and scaled to image pixels, or why it cannot be cut.
+fn scaled_outline(
+    page: &PageImage,
+    outline: &[Point],
+    pw: f32,
+    ph: f32,
+) -> std::result::Result<Vec<Point>, SkipReason> {
+    let raw_box = BBox::of_points(outline).ok_or(SkipReason::NoGeometry)?;
+    if raw_box.clamp(pw, ph).area() <= 0.0 && raw_box.area() > 0.0 {
+        return Err(SkipReason::OutsidePage);
+    }
+    let clamped = clamp_points(outline, pw, ph);
+    let area = if clamped.len() >= 3 {
+        polygon_area(&clamped)
+    } else {
+        0.0
+    };
+    if area < 1.0 {
+        return Err(SkipReason::ZeroArea);
+    }
+    Ok(clamped
+        .iter()
+        .map(|&(x, y)| (x * page.sx, y * page.sy))
+        .collect())
 }
 
 /// The `w × h` window at `(x0, y0)` (inside the image), copied row by row.

@@ -50,7 +50,10 @@ pub mod xml;
 
 use std::path::{Path, PathBuf};
 
-pub use crop::{crop_line, crop_polygon, load_page_image, CropMode, CropOptions, PageImage, Paper};
+pub use crop::{
+    crop_line, crop_polygon, crop_polygons, load_page_image, CropMode, CropOptions, PageImage,
+    Paper,
+};
 pub use error::LayoutError;
 pub use geometry::{BBox, Point};
 pub use model::{

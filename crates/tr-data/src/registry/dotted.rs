@@ -155,10 +155,29 @@ pub fn describe(value: &Value) -> &'static str {
 
 /// Command-line text for a slot holding `current`: the bare text for string
 /// slots, otherwise JSON (`64`, `0.5`, `true`, `[1, 2]`, `{"a": 1}`), and
-/// the bare text when it is not JSON.
+/// the bare text when it is not JSON. A list slot also takes unquoted items,
+/// `[a, b]` or `a,b` (each item JSON when it parses, else a string), so
+/// `--data.roots ../pages/hooker` and `--data.crop.tags [handwritten]` work.
 pub fn parse_text(current: &Value, text: &str) -> Value {
     match current {
         Value::String(_) => Value::String(text.to_string()),
+        Value::Array(_) => serde_json::from_str(text).unwrap_or_else(|_| {
+            let t = text.trim();
+            let inner = t
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+                .unwrap_or(t);
+            Value::Array(
+                inner
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .map(|i| {
+                        serde_json::from_str(i).unwrap_or_else(|_| Value::String(i.to_string()))
+                    })
+                    .collect(),
+            )
+        }),
         _ => serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string())),
     }
 }
@@ -168,6 +187,17 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn list_slots_take_unquoted_items() {
+        let list = json!([]);
+        assert_eq!(parse_text(&list, "[a/b, c]"), json!(["a/b", "c"]));
+        assert_eq!(parse_text(&list, "x,y"), json!(["x", "y"]));
+        assert_eq!(parse_text(&list, "../one"), json!(["../one"]));
+        assert_eq!(parse_text(&list, "[1, 2]"), json!([1, 2]));
+        assert_eq!(parse_text(&list, "[]"), json!([]));
+        assert_eq!(parse_text(&json!("s"), "[a]"), json!("[a]"));
+    }
 
     #[test]
     fn leaf_keys_are_dotted_and_sorted() {
