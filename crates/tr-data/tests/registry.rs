@@ -16,7 +16,9 @@ fn names_round_trip_through_by_name() {
             "emnist",
             "emnist-lines",
             "emnist-lines2",
-            "fake-images"
+            "fake-images",
+            "page-lines",
+            "page-paragraphs"
         ]
     );
     for &name in DatasetConfig::names() {
@@ -32,7 +34,7 @@ fn names_round_trip_through_by_name() {
         .to_string();
     assert!(
         err.contains("\"emnist_lines\"")
-            && err.contains("mnist, emnist, emnist-lines, emnist-lines2, fake-images"),
+            && err.contains("mnist, emnist, emnist-lines, emnist-lines2, fake-images, page-lines"),
         "{err}"
     );
 }
