@@ -482,7 +482,14 @@ fn symbol_name(vocab: &Vocabulary, index: usize) -> String {
     if vocab.is_special(index as u32) {
         s.to_string()
     } else {
-        format!("'{}'", s.escape_default())
+        let printable = s
+            .chars()
+            .all(|c| !c.is_control() && (c == ' ' || !c.is_whitespace()));
+        if printable {
+            format!("'{s}'")
+        } else {
+            format!("'{}'", s.escape_default())
+        }
     }
 }
 

@@ -33,6 +33,7 @@
 //! Not here: losses, metrics, optimisers, training loops (`tr-lit`, `tr-train`).
 
 pub mod cnn;
+pub mod crnn;
 pub mod decoding;
 pub mod error;
 pub mod layers;

@@ -23,7 +23,7 @@ use candle_nn::{VarBuilder, VarMap};
 use crate::error::{Error, Result};
 use crate::model::{DataSpec, Model, Task};
 use crate::{
-    cnn, line_cnn, line_cnn_lstm, line_cnn_simple, line_cnn_transformer, mlp, params,
+    cnn, crnn, line_cnn, line_cnn_lstm, line_cnn_simple, line_cnn_transformer, mlp, params,
     resnet_transformer,
 };
 
@@ -55,6 +55,7 @@ tr_data::registry! {
         "line-cnn-lstm" => LineCnnLstm(line_cnn_lstm::Config),
         "line-cnn-transformer" => LineCnnTransformer(line_cnn_transformer::Config),
         "resnet-transformer" => ResnetTransformer(resnet_transformer::Config),
+        "crnn" => Crnn(crnn::Config),
     }
 }
 

@@ -128,6 +128,18 @@ fn line_cnn() -> anyhow::Result<()> {
 }
 
 #[test]
+fn crnn_two_layers() -> anyhow::Result<()> {
+    let spec = DataSpec::new([1, 32, 40], Vocabulary::emnist(), Some(5));
+    let o = [
+        ("channels", "[4, 6, 8, 8]"),
+        ("lstm_dim", "6"),
+        ("lstm_layers", "2"),
+        ("dropout", "0"),
+    ];
+    check("crnn", &o, spec, 2)
+}
+
+#[test]
 fn line_cnn_lstm_two_layers() -> anyhow::Result<()> {
     let spec = DataSpec::new([1, 16, 64], Vocabulary::emnist(), Some(5));
     let o = [

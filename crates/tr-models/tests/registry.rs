@@ -21,7 +21,8 @@ fn every_name_builds_on_its_default_data() -> anyhow::Result<()> {
             "line-cnn",
             "line-cnn-lstm",
             "line-cnn-transformer",
-            "resnet-transformer"
+            "resnet-transformer",
+            "crnn"
         ]
     );
     for name in ModelConfig::names() {
@@ -348,6 +349,32 @@ fn forward_rejects_inputs_of_the_wrong_shape() -> anyhow::Result<()> {
             .decode_greedy(&common::det_images(&[1, 1, 16, 64], 1)?)
             .is_err(),
         "not seq2seq"
+    );
+    Ok(())
+}
+
+#[test]
+fn crnn_frames_heights_and_errors() -> anyhow::Result<()> {
+    let mut cfg = ModelConfig::by_name("crnn")?;
+    cfg.set_str("channels", "[4, 4, 8, 8]")?;
+    cfg.set_str("lstm_dim", "8")?;
+    cfg.set_str("lstm_layers", "1")?;
+    let spec = DataSpec::new([1, 32, 64], Vocabulary::emnist(), Some(8));
+    let model = cfg.build(&spec, VarBuilder::zeros(DType::F32, &Device::Cpu))?;
+    // One frame per 4 px, whatever the width at run time.
+    for w in [64, 100] {
+        let x = candle_core::Tensor::zeros((2, 1, 32, w), DType::F32, &Device::Cpu)?;
+        assert_eq!(model.forward(&x, false)?.dims(), &[2, 83, w / 4]);
+    }
+    let bad = DataSpec::new([1, 40, 64], Vocabulary::emnist(), Some(8));
+    let err = cfg
+        .build(&bad, VarBuilder::zeros(DType::F32, &Device::Cpu))
+        .err()
+        .expect("40 px is not a multiple of 16")
+        .to_string();
+    assert!(
+        err.contains("multiple of 16") && err.contains("40x64"),
+        "{err}"
     );
     Ok(())
 }

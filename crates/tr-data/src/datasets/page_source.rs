@@ -195,6 +195,20 @@ fn xml_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The page id a split-file entry names: its file name without a known
+/// XML or image extension (ids may contain dots: `B.1.intro-eurasie_0005`).
+fn page_id(entry: &str) -> String {
+    let name = Path::new(entry)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| entry.to_string());
+    const KNOWN: [&str; 8] = ["xml", "png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp"];
+    match name.rsplit_once('.') {
+        Some((id, ext)) if KNOWN.iter().any(|k| ext.eq_ignore_ascii_case(k)) => id.to_string(),
+        _ => name,
+    }
+}
+
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -219,7 +233,7 @@ fn read_split_files(root: &Path) -> Result<Option<([Vec<String>; 3], String)>> {
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(|l| stem(Path::new(l)))
+                .map(page_id)
                 .collect();
         }
         return Ok(Some((lists, format!("split files in {}", dir.display()))));
@@ -382,14 +396,15 @@ pub fn extract(
         return Err(Error::invalid(
             "data.roots",
             format!(
-                "no usable line in {} pages ({} failed{}); check the roots, the tag filter and the XML",
+                "no usable line in {} pages ({} failed{}, {} named in no split file); check the roots, the split files, the tag filter and the XML",
                 jobs.len(),
                 report.failed_pages.len(),
                 report
                     .failed_pages
                     .first()
                     .map(|f| format!(", first: {f}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                report.unlisted_pages
             ),
         ));
     }
@@ -479,5 +494,30 @@ pub fn stretch_ink(img: &mut image::GrayImage) {
     for v in img.iter_mut() {
         let x = (f32::from(*v) - lo as f32) * 255.0 / range;
         *v = x.round().clamp(0.0, 255.0) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_entries_name_pages_with_dots() {
+        assert_eq!(page_id("B.1.intro-eurasie_0005"), "B.1.intro-eurasie_0005");
+        assert_eq!(
+            page_id("xml/B.1.intro-eurasie_0005.xml"),
+            "B.1.intro-eurasie_0005"
+        );
+        assert_eq!(page_id("JDH_2_16_180_004 (1).jpg"), "JDH_2_16_180_004 (1)");
+        assert_eq!(page_id("p1"), "p1");
+    }
+
+    #[test]
+    fn stretch_maps_paper_to_zero_and_ink_to_full() {
+        let mut img =
+            image::GrayImage::from_fn(10, 10, |x, _| image::Luma([if x < 2 { 120 } else { 40 }]));
+        stretch_ink(&mut img);
+        assert_eq!(img.get_pixel(5, 5).0[0], 0);
+        assert_eq!(img.get_pixel(0, 0).0[0], 255);
     }
 }
