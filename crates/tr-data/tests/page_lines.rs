@@ -420,3 +420,59 @@ fn alto_tags_filter_and_wide_lines_are_squeezed() {
     let m2 = cfg.build(&dir).unwrap();
     assert_eq!(texts(&m2, 0), ["a long hand line"]);
 }
+
+#[test]
+fn mixtures_weight_parts_unite_vocabularies_and_evaluate_on_marked_parts() {
+    use tr_data::datasets::{MixtureConfig, MixturePart};
+    let tmp = tempfile::tempdir().unwrap();
+    let a = standard(tmp.path());
+    let b = collection(
+        tmp.path(),
+        "other",
+        &[
+            ("o1", &["xyz", "zz", "yy", "x"]),
+            ("o2", &["w"]),
+            ("o3", &["v"]),
+        ],
+        Some([&["o1"], &["o2"], &["o3"]]),
+    );
+    let dir = DataDir::new(tmp.path().join("data"));
+    let part = |root: &Path, weight: f64, eval: bool, width: u32| MixturePart {
+        data: DatasetConfig::PageLines(PageLinesConfig {
+            width,
+            ..config(&[root])
+        }),
+        weight,
+        eval,
+    };
+    let mix = MixtureConfig {
+        parts: vec![part(&a, 2.0, true, 96), part(&b, 0.5, false, 64)],
+        ..MixtureConfig::default()
+    };
+    let m = mix.build(&dir).unwrap();
+    let symbols: String = m.vocab.symbols()[4..].concat();
+    assert_eq!(symbols, " abcdfxyzé");
+    // 3 lines × 2 + 4 lines × 0.5.
+    assert_eq!(m.train.len(), 8);
+    // Validation and test from the first part only.
+    assert_eq!((m.val.len(), m.test.len()), (1, 1));
+    assert_eq!(m.input_shape, [1, 16, 96]);
+    let decoded = |i: usize, seed: u64| match m.train.get(i, seed).unwrap().target {
+        Target::Sequence(l) => m.vocab.decode(&l).unwrap(),
+        Target::Class(_) => unreachable!(),
+    };
+    assert_eq!(decoded(0, 0), "abc");
+    assert_eq!(decoded(3, 0), "abc", "weight 2 repeats the part");
+    assert_eq!(decoded(2, 0), "café");
+    // The half of the second part moves with the augmentation seed.
+    let picks: std::collections::BTreeSet<String> = (0..8).map(|s| decoded(6, s)).collect();
+    assert!(picks.len() > 1, "{picks:?}");
+    for i in 0..8 {
+        assert_eq!(m.train.get(i, 3).unwrap().image.dimensions(), (96, 16));
+    }
+    let err = MixtureConfig::default()
+        .build(&dir)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("mixture.parts"), "{err}");
+}

@@ -18,7 +18,8 @@ fn names_round_trip_through_by_name() {
             "emnist-lines2",
             "fake-images",
             "page-lines",
-            "page-paragraphs"
+            "page-paragraphs",
+            "mixture"
         ]
     );
     for &name in DatasetConfig::names() {

@@ -16,6 +16,7 @@ use super::emnist::EmnistConfig;
 use super::emnist_lines::EmnistLinesConfig;
 use super::emnist_lines2::EmnistLines2Config;
 use super::fake_images::FakeImagesConfig;
+use super::mixture::MixtureConfig;
 use super::mnist::MnistConfig;
 use super::page_lines::PageLinesConfig;
 use super::page_paragraphs::PageParagraphsConfig;
@@ -45,6 +46,7 @@ crate::registry! {
         "fake-images" => FakeImages(FakeImagesConfig),
         "page-lines" => PageLines(PageLinesConfig),
         "page-paragraphs" => PageParagraphs(PageParagraphsConfig),
+        "mixture" => Mixture(MixtureConfig),
     }
 }
 
