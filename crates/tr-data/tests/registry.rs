@@ -19,7 +19,8 @@ fn names_round_trip_through_by_name() {
             "fake-images",
             "page-lines",
             "page-paragraphs",
-            "mixture"
+            "mixture",
+            "font-lines"
         ]
     );
     for &name in DatasetConfig::names() {

@@ -16,6 +16,7 @@ use super::emnist::EmnistConfig;
 use super::emnist_lines::EmnistLinesConfig;
 use super::emnist_lines2::EmnistLines2Config;
 use super::fake_images::FakeImagesConfig;
+use super::font_lines::FontLinesConfig;
 use super::mixture::MixtureConfig;
 use super::mnist::MnistConfig;
 use super::page_lines::PageLinesConfig;
@@ -47,6 +48,7 @@ crate::registry! {
         "page-lines" => PageLines(PageLinesConfig),
         "page-paragraphs" => PageParagraphs(PageParagraphsConfig),
         "mixture" => Mixture(MixtureConfig),
+        "font-lines" => FontLines(FontLinesConfig),
     }
 }
 
