@@ -476,3 +476,87 @@ fn mixtures_weight_parts_unite_vocabularies_and_evaluate_on_marked_parts() {
         .to_string();
     assert!(err.contains("mixture.parts"), "{err}");
 }
+
+#[test]
+fn page_paragraphs_join_kept_lines_and_split_long_regions() {
+    use tr_data::datasets::PageParagraphsConfig;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = collection(
+        tmp.path(),
+        "paras",
+        &[
+            ("a", &["one", "two", "three"]),
+            ("b", &["four"]),
+            ("c", &["five", "six"]),
+        ],
+        Some([&["a"], &["b"], &["c"]]),
+    );
+    let dir = DataDir::new(tmp.path().join("data"));
+    let cfg = PageParagraphsConfig {
+        roots: vec![root.clone()],
+        line_height: 8,
+        max_lines: 2,
+        width: 64,
+        ..PageParagraphsConfig::default()
+    };
+    let m = cfg.build(&dir).unwrap();
+    assert_eq!(m.name, "page-paragraphs");
+    assert_eq!(m.input_shape, [1, 16, 64]);
+    assert_eq!(m.vocab.symbols().last().map(String::as_str), Some("\n"));
+    // Three lines with max_lines 2: two paragraphs, no text lost.
+    assert_eq!(texts(&m, 0), ["one\ntwo", "three"]);
+    let r = m.crops.as_deref().unwrap();
+    assert_eq!((r.splits[0].height.min, r.splits[0].height.max), (8, 16));
+    let img = m.train.get(0, 0).unwrap().image;
+    assert_eq!(img.dimensions(), (64, 16));
+    assert!(
+        cache_files(&dir) == 0,
+        "paragraphs have their own cache folder"
+    );
+}
+
+#[test]
+fn synthetic_paragraphs_stack_lines_deterministically() {
+    use tr_data::datasets::SyntheticParagraphsConfig;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = standard(tmp.path());
+    let dir = DataDir::new(tmp.path().join("data"));
+    let cfg = SyntheticParagraphsConfig {
+        lines: Box::new(DatasetConfig::PageLines(config(&[&root]))),
+        min_lines: 2,
+        max_lines: 3,
+        line_gap: 2,
+        num_train: 6,
+        num_val: 2,
+        num_test: 2,
+        ..SyntheticParagraphsConfig::default()
+    };
+    let m = cfg.build(&dir).unwrap();
+    assert_eq!(m.input_shape, [1, 3 * 18, 96]);
+    assert_eq!(m.train.len(), 6);
+    let lines = ["abc", "bad cab", "café"];
+    for i in 0..6 {
+        let s = m.train.get(i, 9).unwrap();
+        assert_eq!(s.image.dimensions(), (96, 54));
+        let Target::Sequence(l) = s.target else {
+            panic!()
+        };
+        let text = m.vocab.decode(&l).unwrap();
+        let parts: Vec<&str> = text.split('\n').collect();
+        assert!((2..=3).contains(&parts.len()), "{text:?}");
+        assert!(parts.iter().all(|p| lines.contains(p)), "{text:?}");
+        // The same paragraph every time; target() agrees with get().
+        assert_eq!(m.train.get(i, 9).unwrap().image, s.image);
+        assert_eq!(m.train.target(i).unwrap(), Target::Sequence(l));
+    }
+    let bad = SyntheticParagraphsConfig {
+        min_lines: 4,
+        max_lines: 3,
+        ..cfg
+    };
+    assert!(bad
+        .build(&dir)
+        .unwrap_err()
+        .to_string()
+        .contains("min_lines"));
+}

@@ -20,7 +20,8 @@ fn names_round_trip_through_by_name() {
             "page-lines",
             "page-paragraphs",
             "mixture",
-            "font-lines"
+            "font-lines",
+            "synthetic-paragraphs"
         ]
     );
     for &name in DatasetConfig::names() {

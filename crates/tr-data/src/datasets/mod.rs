@@ -30,6 +30,7 @@ pub mod registry;
 pub mod sentence_generator;
 pub mod split;
 pub mod synthetic_lines;
+pub mod synthetic_paragraphs;
 pub mod text_norm;
 pub mod text_vocab;
 
@@ -52,6 +53,7 @@ pub use page_paragraphs::PageParagraphsConfig;
 pub use real_lines::CropReport;
 pub use registry::DatasetConfig;
 pub use split::Balance;
+pub use synthetic_paragraphs::SyntheticParagraphsConfig;
 
 /// What a sample's label is.
 #[derive(Clone, Debug, PartialEq, Eq)]

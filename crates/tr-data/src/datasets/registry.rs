@@ -21,6 +21,7 @@ use super::mixture::MixtureConfig;
 use super::mnist::MnistConfig;
 use super::page_lines::PageLinesConfig;
 use super::page_paragraphs::PageParagraphsConfig;
+use super::synthetic_paragraphs::SyntheticParagraphsConfig;
 use super::DataModule;
 use crate::error::{Error, Result};
 use crate::paths::DataDir;
@@ -49,6 +50,7 @@ crate::registry! {
         "page-paragraphs" => PageParagraphs(PageParagraphsConfig),
         "mixture" => Mixture(MixtureConfig),
         "font-lines" => FontLines(FontLinesConfig),
+        "synthetic-paragraphs" => SyntheticParagraphs(SyntheticParagraphsConfig),
     }
 }
 
