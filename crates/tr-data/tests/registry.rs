@@ -21,7 +21,11 @@ fn names_round_trip_through_by_name() {
             "page-paragraphs",
             "mixture",
             "font-lines",
-            "synthetic-paragraphs"
+            "synthetic-paragraphs",
+            "iam-lines",
+            "iam-paragraphs",
+            "iam-synthetic-paragraphs",
+            "iam-original-and-synthetic-paragraphs"
         ]
     );
     for &name in DatasetConfig::names() {

@@ -15,6 +15,7 @@ pub mod emnist_source;
 pub mod fake_images;
 pub mod font_lines;
 pub mod font_render;
+pub mod iam;
 pub mod image_set;
 pub mod line_cache;
 pub mod line_recipe;
@@ -46,6 +47,10 @@ pub use emnist_lines::EmnistLinesConfig;
 pub use emnist_lines2::EmnistLines2Config;
 pub use fake_images::{FakeImagesConfig, FakeTarget};
 pub use font_lines::FontLinesConfig;
+pub use iam::{
+    IamLinesConfig, IamOriginalAndSyntheticParagraphsConfig, IamParagraphsConfig,
+    IamSyntheticParagraphsConfig,
+};
 pub use mixture::{MixtureConfig, MixturePart};
 pub use mnist::MnistConfig;
 pub use page_lines::PageLinesConfig;

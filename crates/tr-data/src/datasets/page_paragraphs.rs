@@ -59,10 +59,10 @@ impl Default for PageParagraphsConfig {
     }
 }
 
-/// Regions as paragraphs of at most `max_lines` lines.
-struct ParagraphUnits {
-    line_height: u32,
-    max_lines: usize,
+/// Regions as paragraphs of at most `max_lines` lines, `line_height` px per line.
+pub struct ParagraphUnits {
+    pub line_height: u32,
+    pub max_lines: usize,
 }
 
 impl PageUnits for ParagraphUnits {

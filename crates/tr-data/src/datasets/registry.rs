@@ -17,6 +17,10 @@ use super::emnist_lines::EmnistLinesConfig;
 use super::emnist_lines2::EmnistLines2Config;
 use super::fake_images::FakeImagesConfig;
 use super::font_lines::FontLinesConfig;
+use super::iam::{
+    IamLinesConfig, IamOriginalAndSyntheticParagraphsConfig, IamParagraphsConfig,
+    IamSyntheticParagraphsConfig,
+};
 use super::mixture::MixtureConfig;
 use super::mnist::MnistConfig;
 use super::page_lines::PageLinesConfig;
@@ -51,6 +55,10 @@ crate::registry! {
         "mixture" => Mixture(MixtureConfig),
         "font-lines" => FontLines(FontLinesConfig),
         "synthetic-paragraphs" => SyntheticParagraphs(SyntheticParagraphsConfig),
+        "iam-lines" => IamLines(IamLinesConfig),
+        "iam-paragraphs" => IamParagraphs(IamParagraphsConfig),
+        "iam-synthetic-paragraphs" => IamSyntheticParagraphs(IamSyntheticParagraphsConfig),
+        "iam-original-and-synthetic-paragraphs" => IamOriginalAndSyntheticParagraphs(IamOriginalAndSyntheticParagraphsConfig),
     }
 }
 
