@@ -22,8 +22,9 @@
 //!   the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
 //!   `fake-images`) with their on-disk caches under `data/processed/`;
 //!   `file_identity` (name, length and SHA-256 of a source file: what every
-//!   cache key holds of its sources); `augment` (the course's line
-//!   augmentation); and the batch loader with seeded shuffling and
+//!   cache key holds of its sources); `augment` (the course's synthetic-line
+//!   augmentation and its IAM line/paragraph augmentation for real
+//!   handwriting); and the batch loader with seeded shuffling and
 //!   background prefetch. See `docs/datasets.md`.
 //!
 //! It does **not** download anything (that is `cargo xtask download`), and it
