@@ -21,8 +21,11 @@
 //!   `lines.txt`; `paths` (data root and cache lookup); the `datasets` of
 //!   the course (`mnist`, `emnist`, `emnist-lines`, `emnist-lines2`,
 //!   `fake-images`) with their on-disk caches under `data/processed/`;
-//!   `augment` (the course's line augmentation); and the batch loader with
-//!   seeded shuffling and background prefetch. See `docs/datasets.md`.
+//!   `file_identity` (name, length and SHA-256 of a source file: what every
+//!   cache key holds of its sources); `augment` (the course's synthetic-line
+//!   augmentation and its IAM line/paragraph augmentation for real
+//!   handwriting); and the batch loader with seeded shuffling and
+//!   background prefetch. See `docs/datasets.md`.
 //!
 //! It does **not** download anything (that is `cargo xtask download`), and it
 //! knows nothing about models, losses or training.
@@ -40,6 +43,8 @@ pub mod vocab;
 pub mod augment;
 #[cfg(feature = "full")]
 pub mod datasets;
+#[cfg(feature = "full")]
+pub mod file_identity;
 #[cfg(feature = "full")]
 pub mod loader;
 #[cfg(feature = "full")]

@@ -93,13 +93,17 @@ fn workspace_root() -> Option<PathBuf> {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = &self.report;
-        writeln!(
-            f,
-            "{}: {} file(s) in {}",
-            r.dataset,
-            r.files.len(),
-            r.dir.display()
-        )?;
+        if r.files.is_empty() && !r.extracted.is_empty() {
+            writeln!(f, "{}: imported into {}", r.dataset, r.dir.display())?;
+        } else {
+            writeln!(
+                f,
+                "{}: {} file(s) in {}",
+                r.dataset,
+                r.files.len(),
+                r.dir.display()
+            )?;
+        }
         for file in &r.files {
             let digest = match &file.digest {
                 DigestStatus::Verified(DigestOrigin::Metadata) => {

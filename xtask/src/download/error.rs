@@ -89,6 +89,10 @@ pub enum Error {
         dataset: String,
         expected: String,
     },
+    /// `--from` naming an own IAM copy that is not usable (a zip or folder
+    /// without `xml/`, an XML without its form image, a truncated zip).
+    #[error("{}: {message}", path.display())]
+    IamCopy { path: PathBuf, message: String },
     /// Several files failed; each message is kept.
     #[error("{failed} of {total} files failed: {}", messages.join("; "))]
     Several {

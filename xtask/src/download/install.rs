@@ -17,11 +17,15 @@ use super::acceptance::{
 use super::error::{Error, Result};
 use super::extract::{extract, StampedFile};
 use super::fetch::fetch;
+use super::iam_copy;
 use super::import::{bring, plan, same_file};
 use super::metadata::{FileSpec, Metadata};
 use super::progress::mib;
 use super::report::{Action, DigestStatus, ExtractReport, FileReport, Report};
 use super::verify::{sha256_file, Sums};
+
+/// The dataset whose `--from` also takes a user's own copy ([`iam_copy`]).
+const IAM: &str = "iam";
 
 /// What to install.
 #[derive(Clone, Debug)]
@@ -48,6 +52,11 @@ pub fn dataset_dir(root: &Path, name: &str) -> PathBuf {
 pub fn install(req: &Request<'_>) -> Result<Report> {
     let meta = req.meta;
     let dir = dataset_dir(&req.root, &meta.name);
+    if let (IAM, Some(from)) = (meta.name.as_str(), &req.from) {
+        if let Some(report) = iam_copy::import(req, from)? {
+            return Ok(report);
+        }
+    }
     // Work out what to do before creating anything.
     let (sources, unknown) = match &req.from {
         Some(from) => {

@@ -14,6 +14,7 @@
 //! | [`extract`] | zip members to files, zip-slip checks, extraction stamp |
 //! | [`acceptance`] | whether a file may stay: size/digest checks, `.corrupt`, recording |
 //! | [`install`] | the per-dataset pipeline tying these together |
+//! | [`iam_copy`], [`iam_layout`] | `iam --from` with a user's own copy (zip or folders) |
 //! | [`report`] | what a run did, file by file |
 //! | [`command`] | CLI arguments, data-root resolution, printed summary |
 //!
@@ -25,6 +26,8 @@ pub mod command;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod iam_copy;
+pub mod iam_layout;
 pub mod import;
 pub mod install;
 pub mod metadata;

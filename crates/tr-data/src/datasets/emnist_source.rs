@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::file_identity::{identify_all, FileIdentity};
 use crate::paths::DataDir;
 use crate::readers::idx::{read_idx, transpose_one, IdxArray};
 use crate::readers::mat::{read_mat, read_mat_from, take_variable, MatArray};
@@ -130,19 +131,10 @@ impl EmnistSource {
         }
     }
 
-    /// File names and sizes: identifies the source content for cache keys.
-    pub fn identity(&self) -> Result<Vec<(String, u64)>> {
-        self.files()
-            .into_iter()
-            .map(|p| {
-                let len = std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len();
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                Ok((name, len))
-            })
-            .collect()
+    /// Name, length and SHA-256 of every file read: identifies the source
+    /// content for cache keys (a same-size replacement is another source).
+    pub fn identity(&self) -> Result<Vec<FileIdentity>> {
+        identify_all(self.files())
     }
 
     /// A one-line description, e.g. for [`super::DataModule::notes`].

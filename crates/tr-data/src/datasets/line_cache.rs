@@ -7,7 +7,8 @@
 //! `format`, `format_version` and `sha256` (digest of all tensor bytes in
 //! split order). `key` is the first 16 hex digits of the SHA-256 of `params`,
 //! which must hold every parameter that changes the content (config, seeds,
-//! source file identities, format version).
+//! format version) and the identity of every source file — name, length and
+//! SHA-256 ([`crate::file_identity`]), so a replaced file is a new key.
 //!
 //! Writes are atomic (temporary file + rename). A file that cannot be read,
 //! has other parameters, wrong shapes or a wrong digest is reported

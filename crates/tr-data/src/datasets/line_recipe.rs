@@ -6,6 +6,7 @@
 //! maximum is `max_length - 2` (room for `<S>`/`<E>`). Splits use generator
 //! streams 0 (train), 1 (val), 2 (test) of the seed.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::json;
@@ -17,6 +18,7 @@ use super::line_synthesis::{synthesize_lines, GlyphPool, LineGeometry};
 use super::sentence_generator::SentenceGenerator;
 use super::synthetic_lines::LineSplit;
 use crate::error::{Error, Result};
+use crate::file_identity::identify;
 use crate::paths::DataDir;
 use crate::readers::read_brown_zip;
 use crate::vocab::Vocabulary;
@@ -92,15 +94,16 @@ impl LineRecipe {
         Ok(())
     }
 
-    /// Loads the lines from the cache, or generates and caches them.
-    /// Returns the splits and provenance notes.
-    pub fn build(&self, dir: &DataDir) -> Result<(LineSets, Vec<String>)> {
-        let emnist_cfg = EmnistConfig::default();
+    /// The cache entry of this recipe with the sources found in `dir`: its
+    /// key holds every parameter and the name, length and SHA-256 of every
+    /// source file (EMNIST's files and `brown.zip`).
+    pub fn cache_entry(&self, dir: &DataDir) -> Result<LineCache> {
+        Ok(self.sources_and_cache(dir)?.2)
+    }
+
+    fn sources_and_cache(&self, dir: &DataDir) -> Result<(EmnistSource, PathBuf, LineCache)> {
         let source = EmnistSource::locate(dir)?;
         let brown = dir.require(BROWN, BROWN_ZIP)?;
-        let brown_len = std::fs::metadata(&brown)
-            .map_err(|e| Error::io(&brown, e))?
-            .len();
         let params = json!({
             "format_version": FORMAT_VERSION,
             "dataset": self.cache_name,
@@ -108,9 +111,9 @@ impl LineRecipe {
             "geometry": [self.geometry.height, self.geometry.width, self.geometry.x_start],
             "label_len": self.label_len,
             "with_start_end": self.with_start_end,
-            "emnist": emnist_cfg,
+            "emnist": EmnistConfig::default(),
             "emnist_files": source.identity()?,
-            "brown_file": [BROWN_ZIP, brown_len],
+            "brown_file": identify(&brown)?,
         });
         let g = &self.geometry;
         let cache = LineCache::new(
@@ -119,8 +122,15 @@ impl LineRecipe {
             &params,
             (g.height, g.width, self.label_len),
         )?;
+        Ok((source, brown, cache))
+    }
+
+    /// Loads the lines from the cache, or generates and caches them.
+    /// Returns the splits and provenance notes.
+    pub fn build(&self, dir: &DataDir) -> Result<(LineSets, Vec<String>)> {
+        let (source, brown, cache) = self.sources_and_cache(dir)?;
         let (sets, cache_note) =
-            cache.load_or_generate(|| self.generate(&emnist_cfg, &source, &brown))?;
+            cache.load_or_generate(|| self.generate(&EmnistConfig::default(), &source, &brown))?;
         let notes = vec![
             format!("glyphs: {}", source.describe()),
             format!("text: Brown corpus {}", brown.display()),
@@ -135,7 +145,7 @@ impl LineRecipe {
         &self,
         emnist_cfg: &EmnistConfig,
         source: &EmnistSource,
-        brown: &std::path::Path,
+        brown: &Path,
     ) -> Result<LineSets> {
         let started = Instant::now();
         let emnist = emnist_cfg.load_from(source)?;

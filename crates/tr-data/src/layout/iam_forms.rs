@@ -52,8 +52,9 @@ pub const MAX_LINE_HEIGHT: i64 = 120;
 /// Padding around a line box, in form pixels (the course's 8 at half scale).
 pub const LINE_PADDING: i64 = 16;
 
-/// Image extensions looked for, in order.
-const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "tif"];
+/// Form image extensions looked for, in order (`cargo xtask download iam`
+/// checks imports against the same list).
+pub const IMAGE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "tif"];
 
 /// One IAM form: its page (one region, the handwritten part) and the prompt.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,6 +1,5 @@
-//! Image augmentation as the course's line stem does it: brightness jitter
-//! (torchvision `ColorJitter(brightness=(lo, hi))`) then a random affine warp
-//! (torchvision `RandomAffine`), both on 8-bit grey images.
+//! torchvision's `RandomAffine` on 8-bit grey images, and the resampler
+//! every geometric augmentation shares.
 //!
 //! The warp follows torchvision's PIL path exactly in geometry:
 //! [`inverse_affine_matrix`] is `_get_inverse_affine_matrix` (rotation,
@@ -103,7 +102,7 @@ impl RandomAffine {
 }
 
 /// Uniform in `[lo, hi)` (the constant `lo` when the range is empty).
-fn uniform(rng: &mut impl Rng, (lo, hi): (f64, f64)) -> f64 {
+pub(crate) fn uniform(rng: &mut impl Rng, (lo, hi): (f64, f64)) -> f64 {
     lo + (hi - lo) * rng.random::<f64>()
 }
 
@@ -143,6 +142,14 @@ pub fn affine(img: &GrayImage, params: &AffineParams, fill: u8) -> GrayImage {
 
 /// Resamples `img` through the output → input matrix `m` with PIL's bilinear rule.
 pub fn warp_affine(img: &GrayImage, m: &[f64; 6], fill: u8) -> GrayImage {
+    warp(img, fill, |xc, yc| {
+        (m[0] * xc + m[1] * yc + m[2], m[3] * xc + m[4] * yc + m[5])
+    })
+}
+
+/// Resamples `img` through `map` (output pixel centre `(x+0.5, y+0.5)` →
+/// input point) with PIL's bilinear rule; points outside the image take `fill`.
+pub(crate) fn warp(img: &GrayImage, fill: u8, map: impl Fn(f64, f64) -> (f64, f64)) -> GrayImage {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.as_raw();
     let mut out = vec![fill; w * h];
@@ -153,9 +160,7 @@ pub fn warp_affine(img: &GrayImage, m: &[f64; 6], fill: u8) -> GrayImage {
     for y in 0..h {
         let yc = y as f64 + 0.5;
         for x in 0..w {
-            let xc = x as f64 + 0.5;
-            let xin = m[0] * xc + m[1] * yc + m[2];
-            let yin = m[3] * xc + m[4] * yc + m[5];
+            let (xin, yin) = map(x as f64 + 0.5, yc);
             if !(0.0..wf).contains(&xin) || !(0.0..hf).contains(&yin) {
                 continue;
             }
@@ -181,41 +186,19 @@ pub fn warp_affine(img: &GrayImage, m: &[f64; 6], fill: u8) -> GrayImage {
     GrayImage::from_raw(img.width(), img.height(), out).expect("buffer matches the image size")
 }
 
-/// PIL's `ImageEnhance.Brightness(img).enhance(factor)`: every pixel times
-/// `factor`, clamped to `[0, 255]` and truncated.
-pub fn adjust_brightness(img: &GrayImage, factor: f64) -> GrayImage {
-    let mut out = img.clone();
-    for p in out.iter_mut() {
-        *p = (f64::from(*p) * factor).clamp(0.0, 255.0) as u8;
-    }
-    out
-}
-
-/// The course's line augmentation (`LineStem(augment=True)`):
-/// `ColorJitter(brightness=(0.5, 1))` then [`RandomAffine::course_lines`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct LineAugmentation {
-    /// Brightness factor range.
-    pub brightness: (f64, f64),
-    pub affine: RandomAffine,
-}
-
-impl Default for LineAugmentation {
-    fn default() -> Self {
-        Self {
-            brightness: (0.5, 1.0),
-            affine: RandomAffine::course_lines(),
-        }
-    }
-}
-
-impl LineAugmentation {
-    /// Augments `img` with randomness from `rng` (brightness first, as the course).
-    pub fn apply(&self, img: &GrayImage, rng: &mut impl Rng) -> GrayImage {
-        let factor = uniform(rng, self.brightness);
-        let bright = adjust_brightness(img, factor);
-        self.affine.apply(&bright, rng)
-    }
+/// The matrix of "first `inner`, then `outer`" for output → input matrices:
+/// `x_in = inner(outer(x_out))`.
+pub(crate) fn then(outer: &[f64; 6], inner: &[f64; 6]) -> [f64; 6] {
+    let [a, b, c, d, e, f] = *inner;
+    let [p, q, r, s, t, u] = *outer;
+    [
+        a * p + b * s,
+        a * q + b * t,
+        a * r + b * u + c,
+        d * p + e * s,
+        d * q + e * t,
+        d * r + e * u + f,
+    ]
 }
 
 #[cfg(test)]
@@ -257,5 +240,13 @@ mod tests {
         assert_eq!(out.get_pixel(4, 4).0[0], 255);
         assert_eq!(out.get_pixel(2, 2).0[0], 255);
         assert_eq!(out.get_pixel(1, 1).0[0], 7);
+    }
+    #[test]
+    fn composed_matrices_apply_inner_after_outer() {
+        let shift = [1.0, 0.0, 3.0, 0.0, 1.0, -2.0];
+        let double = [2.0, 0.0, 0.0, 0.0, 2.0, 0.0];
+        // x_in = double(shift(x)) = 2 (x + 3).
+        let m = then(&shift, &double);
+        assert_eq!(m, [2.0, 0.0, 6.0, 0.0, 2.0, -4.0]);
     }
 }
