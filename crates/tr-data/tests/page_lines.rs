@@ -560,3 +560,28 @@ fn synthetic_paragraphs_stack_lines_deterministically() {
         .to_string()
         .contains("min_lines"));
 }
+
+#[test]
+fn training_lines_are_augmented_per_seed_and_evaluation_lines_never() {
+    use tr_data::augment::RealLineAugmentation;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = standard(tmp.path());
+    let dir = DataDir::new(tmp.path().join("data"));
+    let m = config(&[&root]).build(&dir).unwrap();
+    let img =
+        |ds: &std::sync::Arc<dyn tr_data::datasets::Dataset>, seed| ds.get(0, seed).unwrap().image;
+    assert_ne!(img(&m.train, 1), img(&m.train, 2));
+    assert_eq!(img(&m.train, 1), img(&m.train, 1));
+    assert_eq!(img(&m.val, 1), img(&m.val, 2));
+    let plain = PageLinesConfig {
+        augment: RealLineAugmentation::none(),
+        ..config(&[&root])
+    }
+    .build(&dir)
+    .unwrap();
+    assert_eq!(img(&plain.train, 1), img(&plain.train, 2));
+    let mut bad = config(&[&root]);
+    bad.augment.brightness = (2.0, 1.0);
+    let err = bad.build(&dir).unwrap_err().to_string();
+    assert!(err.contains("data.augment.brightness"), "{err}");
+}

@@ -32,6 +32,7 @@ use super::line_store::{LineSet, LineStore, StoreCache};
 use super::page_source::{stretch_ink, ExtractionReport};
 use super::real_lines::{build_module, ModuleSpec, TextSettings};
 use super::DataModule;
+use crate::augment::RealLineAugmentation;
 use crate::error::{Error, Result};
 use crate::layout::resize::resize_triangle;
 use crate::paths::DataDir;
@@ -70,6 +71,8 @@ pub struct FontLinesConfig {
     pub style: RenderStyle,
     pub seed: u64,
     pub text: TextSettings,
+    /// Augmentation of training lines, on top of the rendering style.
+    pub augment: RealLineAugmentation,
 }
 
 impl Default for FontLinesConfig {
@@ -88,6 +91,7 @@ impl Default for FontLinesConfig {
             style: RenderStyle::default(),
             seed: 42,
             text: TextSettings::default(),
+            augment: RealLineAugmentation::course_iam_lines(),
         }
     }
 }
@@ -312,6 +316,7 @@ impl FontLinesConfig {
                 text: &self.text,
                 canvas: (self.width, self.height),
                 paragraphs: false,
+                augment: &self.augment,
                 notes,
             },
         )

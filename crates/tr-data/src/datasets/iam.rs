@@ -39,6 +39,7 @@ use super::real_lines::{build_module, ModuleSpec, TextSettings};
 use super::registry::DatasetConfig;
 use super::synthetic_paragraphs::SyntheticParagraphsConfig;
 use super::DataModule;
+use crate::augment::RealLineAugmentation;
 use crate::error::{Error, Result};
 use crate::paths::DataDir;
 use crate::vocab::Vocabulary;
@@ -151,6 +152,7 @@ fn build_iam(
     text: &TextSettings,
     canvas: (u32, u32),
     paragraphs: bool,
+    augment: &RealLineAugmentation,
 ) -> Result<DataModule> {
     let collection = locate(dir, root)?;
     let collections = [collection];
@@ -175,6 +177,7 @@ fn build_iam(
             text,
             canvas,
             paragraphs,
+            augment,
             notes,
         },
     )
@@ -190,6 +193,8 @@ pub struct IamLinesConfig {
     pub width: u32,
     pub crop: CropSettings,
     pub text: TextSettings,
+    /// Augmentation of training lines (the course's IAM lines).
+    pub augment: RealLineAugmentation,
 }
 
 impl Default for IamLinesConfig {
@@ -200,6 +205,7 @@ impl Default for IamLinesConfig {
             width: 768,
             crop: iam_crop(),
             text: course_text(false),
+            augment: RealLineAugmentation::course_iam_lines(),
         }
     }
 }
@@ -217,6 +223,7 @@ impl IamLinesConfig {
             &self.text,
             (self.width, self.height),
             false,
+            &self.augment,
         )
     }
 }
@@ -231,6 +238,8 @@ pub struct IamParagraphsConfig {
     pub width: u32,
     pub crop: CropSettings,
     pub text: TextSettings,
+    /// Augmentation of training paragraphs (the course's IAM paragraphs).
+    pub augment: RealLineAugmentation,
 }
 
 impl Default for IamParagraphsConfig {
@@ -242,6 +251,7 @@ impl Default for IamParagraphsConfig {
             width: 640,
             crop: iam_crop(),
             text: course_text(true),
+            augment: RealLineAugmentation::course_iam_paragraphs(),
         }
     }
 }
@@ -262,6 +272,7 @@ impl IamParagraphsConfig {
             &self.text,
             (self.width, self.line_height * self.max_lines as u32),
             true,
+            &self.augment,
         )
     }
 
@@ -275,6 +286,7 @@ impl IamParagraphsConfig {
                 width: self.width,
                 crop: self.crop.clone(),
                 text,
+                augment: RealLineAugmentation::course_iam_lines(),
             })),
             min_lines: 1,
             max_lines: self.max_lines,

@@ -28,6 +28,7 @@ use super::line_store::StoreCache;
 use super::page_source::{extract, ExtractOptions, LineUnits, PageCollection, PageSplit};
 use super::real_lines::{build_module, ModuleSpec, TextSettings};
 use super::DataModule;
+use crate::augment::RealLineAugmentation;
 use crate::error::{Error, Result};
 use crate::layout::filter::LineFilter;
 use crate::layout::{CropMode, CropOptions, Paper, ReadOptions};
@@ -136,6 +137,8 @@ pub struct PageLinesConfig {
     pub split: PageSplit,
     /// Normalisation, vocabulary and labels.
     pub text: TextSettings,
+    /// Augmentation of training lines (default: the course's IAM lines).
+    pub augment: RealLineAugmentation,
 }
 
 impl Default for PageLinesConfig {
@@ -147,6 +150,7 @@ impl Default for PageLinesConfig {
             crop: CropSettings::default(),
             split: PageSplit::default(),
             text: TextSettings::default(),
+            augment: RealLineAugmentation::course_iam_lines(),
         }
     }
 }
@@ -256,6 +260,7 @@ impl PageLinesConfig {
                 text: &self.text,
                 canvas: (self.width, self.height),
                 paragraphs: false,
+                augment: &self.augment,
                 notes,
             },
         )

@@ -23,6 +23,7 @@ use super::page_lines::{cache_params, discover_roots, CropSettings};
 use super::page_source::{extract, outline, PageSplit, PageUnits, Unit};
 use super::real_lines::{build_module, ModuleSpec, TextSettings};
 use super::DataModule;
+use crate::augment::RealLineAugmentation;
 use crate::error::{Error, Result};
 use crate::layout::Page;
 use crate::paths::DataDir;
@@ -43,6 +44,8 @@ pub struct PageParagraphsConfig {
     pub crop: CropSettings,
     pub split: PageSplit,
     pub text: TextSettings,
+    /// Augmentation of training paragraphs (default: the course's IAM paragraphs).
+    pub augment: RealLineAugmentation,
 }
 
 impl Default for PageParagraphsConfig {
@@ -55,6 +58,7 @@ impl Default for PageParagraphsConfig {
             crop: CropSettings::default(),
             split: PageSplit::default(),
             text: TextSettings::default(),
+            augment: RealLineAugmentation::course_iam_paragraphs(),
         }
     }
 }
@@ -134,6 +138,7 @@ impl PageParagraphsConfig {
                 text: &self.text,
                 canvas: (self.width, self.line_height * self.max_lines as u32),
                 paragraphs: true,
+                augment: &self.augment,
                 notes,
             },
         )

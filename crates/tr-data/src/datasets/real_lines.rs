@@ -10,6 +10,9 @@
 //! down keeping its aspect (paragraphs). How many crops needed that is
 //! reported per split ([`SplitCrops::over_width`]).
 //!
+//! Training crops are augmented on the fly ([`RealLineAugmentation`],
+//! seeded per sample); validation and test crops never are.
+//!
 //! [`TextSettings`] turn the extracted texts into labels: normalisation
 //! ([`super::text_norm`]), the vocabulary (from the training texts unless
 //! fixed) and the label length (the longest label of any split unless
@@ -26,6 +29,7 @@ use super::page_source::ExtractionReport;
 use super::text_norm::TextNormalization;
 use super::text_vocab::{encode_split, vocabulary_from_texts, LabelPolicy, UnknownChars};
 use super::{DataModule, Dataset, Sample, Target, TargetKind};
+use crate::augment::RealLineAugmentation;
 use crate::error::{Error, Result};
 use crate::layout::resize::resize_triangle;
 use crate::vocab::Vocabulary;
@@ -126,6 +130,7 @@ pub struct CropDataset {
     labels: Vec<u32>,
     label_len: usize,
     canvas: (u32, u32),
+    augment: Option<RealLineAugmentation>,
 }
 
 impl CropDataset {
@@ -151,7 +156,15 @@ impl CropDataset {
             labels,
             label_len,
             canvas,
+            augment: None,
         })
+    }
+
+    /// Augments every crop (before it is fitted to the canvas) with a
+    /// generator seeded by the sample's `aug_seed` and index.
+    pub fn with_augmentation(mut self, augment: RealLineAugmentation) -> Self {
+        self.augment = (!augment.is_none()).then_some(augment);
+        self
     }
 
     /// The crops.
@@ -205,11 +218,14 @@ impl Dataset for CropDataset {
         self.set.len()
     }
 
-    fn get(&self, index: usize, _aug_seed: u64) -> Result<Sample> {
-        let crop = self
+    fn get(&self, index: usize, aug_seed: u64) -> Result<Sample> {
+        let mut crop = self
             .set
             .image(index)
             .ok_or_else(|| self.out_of_range(index))?;
+        if let Some(aug) = &self.augment {
+            crop = aug.apply_seeded(&crop, aug_seed, index);
+        }
         Ok(Sample {
             image: fit_to_canvas(&crop, self.canvas),
             target: self.target(index)?,
@@ -235,6 +251,8 @@ pub struct ModuleSpec<'a> {
     pub canvas: (u32, u32),
     /// Paragraph texts: `\n` joins lines and belongs to the vocabulary.
     pub paragraphs: bool,
+    /// Augmentation of the training crops.
+    pub augment: &'a RealLineAugmentation,
     pub notes: Vec<String>,
 }
 
@@ -244,6 +262,7 @@ pub fn build_module(
     mut store: LineStore<ExtractionReport>,
     spec: ModuleSpec<'_>,
 ) -> Result<DataModule> {
+    spec.augment.validate("data.augment")?;
     let norm = &spec.text.normalization;
     let mut normalised = 0;
     for set in [&mut store.train, &mut store.val, &mut store.test] {
@@ -315,12 +334,12 @@ pub fn build_module(
             unknown: enc.unknown,
             too_long: enc.too_long,
         });
-        datasets.push(Arc::new(CropDataset::new(
-            set,
-            enc.labels,
-            label_len,
-            spec.canvas,
-        )?));
+        let ds = CropDataset::new(set, enc.labels, label_len, spec.canvas)?;
+        datasets.push(Arc::new(if i == 0 {
+            ds.with_augmentation(spec.augment.clone())
+        } else {
+            ds
+        }));
     }
     let mut notes = spec.notes;
     notes.push(format!(
