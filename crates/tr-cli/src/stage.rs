@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use tr_infer::artifact::WeightsDType;
-use tr_train::stage::{stage, LmOptions, StageOptions};
+use tr_train::{stage, LmOptions, StageOptions};
 
 /// Arguments of `htr stage`.
 #[derive(Args, Debug, Clone)]

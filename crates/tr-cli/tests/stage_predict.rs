@@ -9,8 +9,8 @@ use std::process::Command;
 use image::DynamicImage;
 use tr_data::image_tensor::tensor_to_images;
 use tr_infer::{LineTextRecognizer, Preprocessing};
-use tr_train::session::{Session, Split};
 use tr_train::{Override, RunConfig};
+use tr_train::{Session, Split};
 
 fn htr(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_htr"))

@@ -5,7 +5,7 @@
 //!
 //! * tensors `model/<parameter>` — the model's weights;
 //! * tensors `optim/<buffer>/<parameter>` — the optimizer's moment buffers;
-//! * metadata `tr.format` = [`FORMAT`], `tr.model` (registry name),
+//! * metadata `tr.format` = [`CHECKPOINT_FORMAT`], `tr.model` (registry name),
 //!   `tr.vocab` (JSON list of symbols), `tr.config` (the resolved run config,
 //!   JSON), `tr.state` (the [`TrainerState`] as JSON: epoch, step, data
 //!   position, scheduler step, best scores, early-stopping counters) and
@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::state::TrainerState;
 
 /// Format tag of checkpoint files written by this version.
-pub const FORMAT: &str = "tr-checkpoint/1";
+pub const CHECKPOINT_FORMAT: &str = "tr-checkpoint/1";
 
 const MODEL_PREFIX: &str = "model/";
 const OPTIM_PREFIX: &str = "optim/";
@@ -111,9 +111,9 @@ impl CheckpointHeader {
                 path.display()
             ))
         })?;
-        if format != FORMAT {
+        if format != CHECKPOINT_FORMAT {
             return Err(Error::checkpoint(format!(
-                "{}: format {format:?} is not supported by this version (expected {FORMAT:?})",
+                "{}: format {format:?} is not supported by this version (expected {CHECKPOINT_FORMAT:?})",
                 path.display()
             )));
         }
@@ -162,7 +162,7 @@ impl Checkpoint {
         }
         let h = &self.header;
         let mut meta = HashMap::new();
-        meta.insert("tr.format".to_string(), FORMAT.to_string());
+        meta.insert("tr.format".to_string(), CHECKPOINT_FORMAT.to_string());
         meta.insert("tr.model".to_string(), h.model_name.clone());
         meta.insert("tr.vocab".to_string(), to_json(&h.vocab)?);
         meta.insert("tr.config".to_string(), to_json(&h.config)?);

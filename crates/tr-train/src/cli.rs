@@ -88,7 +88,7 @@ pub fn split_overrides(args: &[String]) -> Result<(Vec<String>, Vec<Override>)> 
 
 /// Applies `trainer.num_threads` (0 = keep `RAYON_NUM_THREADS` or all cores)
 /// to candle's kernels and to the global rayon pool. Call before any work.
-pub fn apply_num_threads(n: usize) {
+fn apply_num_threads(n: usize) {
     if n == 0 {
         return;
     }
@@ -116,7 +116,7 @@ pub fn init_tracing(filter: &str) {
 }
 
 /// Loads the config of `args` with `overrides`.
-pub fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunConfig> {
+fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunConfig> {
     let mut all = overrides.to_vec();
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let top = [

@@ -27,31 +27,41 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A dataset, vocabulary or file-format error.
     #[error(transparent)]
-    Data(#[from] tr_data::Error),
-    /// A model config or build error (boxed: the variant is large).
+    Data(Box<tr_data::Error>),
+    /// A model config or build error.
     #[error(transparent)]
     Model(Box<tr_models::Error>),
+    /// A loss, metric or step-function error.
     #[error(transparent)]
-    Lit(#[from] tr_lit::Error),
-    /// Writing an inference artifact (boxed: the variant is large).
+    Lit(Box<tr_lit::Error>),
+    /// Writing an inference artifact.
     #[error(transparent)]
     Infer(Box<tr_infer::Error>),
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }
 
-impl From<tr_models::Error> for Error {
-    fn from(e: tr_models::Error) -> Self {
-        Error::Model(Box::new(e))
-    }
+// The errors of the crates below are boxed: each is over 100 bytes, and an
+// unboxed `Error` would make every `Result` of this crate as large
+// (clippy's `result_large_err`).
+macro_rules! boxed_from {
+    ($($variant:ident($source:ty)),* $(,)?) => {$(
+        impl From<$source> for Error {
+            fn from(e: $source) -> Self {
+                Error::$variant(Box::new(e))
+            }
+        }
+    )*};
 }
 
-impl From<tr_infer::Error> for Error {
-    fn from(e: tr_infer::Error) -> Self {
-        Error::Infer(Box::new(e))
-    }
-}
+boxed_from!(
+    Data(tr_data::Error),
+    Model(tr_models::Error),
+    Lit(tr_lit::Error),
+    Infer(tr_infer::Error),
+);
 
 /// Result alias of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -25,7 +25,6 @@ pub struct SampleRow {
 pub struct Evaluation {
     /// `<split>_loss`, `<split>_cer`, … (see `crate::metrics`).
     pub metrics: BTreeMap<String, f64>,
-    pub samples: usize,
     /// The first `keep_samples` images of the phase with their texts.
     pub rows: Vec<SampleRow>,
 }
@@ -69,7 +68,6 @@ pub fn evaluate(
     progress.finish();
     Ok(Evaluation {
         metrics: metrics.compute(split.name()),
-        samples: metrics.samples(),
         rows,
     })
 }

@@ -19,7 +19,7 @@ use crate::early_stopping::EarlyStopping;
 use crate::error::{Error, Result};
 use crate::evaluate::{evaluate, save_sample_sheet};
 use crate::metrics::PhaseMetrics;
-use crate::optim::{clip, Grads, Optimizer};
+use crate::optim::{check_finite, clip_global_norm, Grads, Optimizer};
 use crate::progress::{Mode, PhaseProgress};
 use crate::report::{write_plots, Summary};
 use crate::run::{MetricsLog, Monitor, Record, RunDir};
@@ -354,10 +354,10 @@ impl Fit {
     fn apply(&mut self, grads: &mut Grads, trainable: &[(String, candle_core::Var)]) -> Result<()> {
         let params = trainable.iter().map(|(n, v)| (n.as_str(), v));
         if self.cfg().terminate_on_nan {
-            clip::check_finite(grads, params.clone(), self.state.global_step)?;
+            check_finite(grads, params.clone(), self.state.global_step)?;
         }
         if self.cfg().gradient_clip_val > 0.0 {
-            clip::clip_global_norm(grads, params, self.cfg().gradient_clip_val)?;
+            clip_global_norm(grads, params, self.cfg().gradient_clip_val)?;
         }
         let lr = self.lr_now();
         self.optimizer.set_learning_rate(lr);

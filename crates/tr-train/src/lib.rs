@@ -7,31 +7,64 @@
 //! (metrics, plots, sample sheets, summary) and the YAML config system with
 //! dotted command-line overrides. The binary `tr-train` is `htr fit`.
 //!
+//! ## API
+//!
+//! | item | what |
+//! |---|---|
+//! | [`RunConfig`], [`Override`] | an experiment: YAML file + dotted overrides, checked key by key ([`RunConfig::load`]) |
+//! | [`DataSection`], [`TrainerConfig`], [`CheckpointConfig`], [`EarlyStoppingConfig`], [`Limit`], [`Mode`], [`SchedulerConfig`], [`Reference`] | the sections of a [`RunConfig`] |
+//! | [`fit()`] → [`Summary`] | train (or resume from a checkpoint) and report |
+//! | [`Session`], [`Split`], [`parse_device`] | data module, model, lit model and device built from a config; its loaders |
+//! | [`Checkpoint`], [`CheckpointHeader`], [`TrainerState`], [`DataInfo`] | checkpoint files: save, load, read the header without the tensors |
+//! | [`run`] | training runs on disk: [`run::RunDir`], [`run::runs_of`], typed [`run::Record`]s, [`run::Monitor`], [`run::resolve_checkpoint`] |
+//! | [`stage()`], [`StageOptions`] | a run's best checkpoint → an inference artifact of `tr-infer` (`htr stage`) |
+//! | [`optim`] | [`optim::Optimizer`] (Adam, AdamW, SGD) with checkpointable state, [`optim::Grads`], gradient clipping |
+//! | [`cli`] | the experiment commands `fit|validate|test|print-config` shared by `htr` and `tr-train` |
+//! | [`Error`], [`Result`] | the crate's error type |
+//!
+//! ```no_run
+//! # fn main() -> tr_train::Result<()> {
+//! use tr_train::{fit, Override, RunConfig};
+//!
+//! let overrides = Override::parse_args(&["--trainer.max_epochs".into(), "1".into()])?;
+//! let config = RunConfig::load(Some("configs/lab3/line_cnn_ctc.yaml".as_ref()), &overrides)?;
+//! let summary = fit(config, None)?;
+//! println!("{:?}", summary.best_score);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Not here: models (`tr-models`), losses/metrics (`tr-lit`), data (`tr-data`),
 //! the numeric kernels (the fused Adam pass, the allocator settings:
 //! `tr-kernels`).
 
-pub mod checkpoint;
+mod checkpoint;
 pub mod cli;
-pub mod config;
-pub mod early_stopping;
-pub mod error;
-pub mod evaluate;
-pub mod fit;
-pub mod metrics;
+mod config;
+mod early_stopping;
+mod error;
+mod evaluate;
+mod fit;
+mod metrics;
 pub mod optim;
-pub mod plots;
-pub mod progress;
-pub mod report;
+mod plots;
+mod progress;
+mod report;
 pub mod run;
-pub mod schedule;
-pub mod session;
-pub mod stage;
-pub mod state;
-pub mod topk;
-pub mod trainer_config;
+mod schedule;
+mod session;
+mod stage;
+mod state;
+mod topk;
+mod trainer_config;
 
-pub use config::{Override, RunConfig};
+pub use checkpoint::{Checkpoint, CheckpointHeader, DataInfo, CHECKPOINT_FORMAT};
+pub use config::{DataSection, Override, Reference, RunConfig};
 pub use error::{Error, Result};
 pub use fit::fit;
 pub use report::Summary;
+pub use schedule::{ConstantConfig, CosineConfig, Interval, OneCycleConfig, SchedulerConfig};
+pub use session::{parse_device, Session, Split};
+pub use stage::{stage, LmOptions, StageOptions};
+pub use state::{RankedCheckpoint, TrainerState};
+pub use trainer_config::{CheckpointConfig, EarlyStoppingConfig, Limit, Mode, TrainerConfig};

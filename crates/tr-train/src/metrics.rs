@@ -61,11 +61,6 @@ impl PhaseMetrics {
         }
     }
 
-    /// Samples seen.
-    pub fn samples(&self) -> usize {
-        self.samples
-    }
-
     /// The phase's figures, keys prefixed with `phase_`.
     pub fn compute(&self, phase: &str) -> BTreeMap<String, f64> {
         let mut m = BTreeMap::new();

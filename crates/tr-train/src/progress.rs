@@ -120,17 +120,12 @@ impl PhaseProgress {
         self.samples as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
     }
 
-    /// Wall time of the phase so far.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-
     fn message(&self) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
         let mut m = format!(
             "{:.2} it/s {:.1} samples/s",
             self.done as f64 / secs,
-            self.samples as f64 / secs
+            self.samples_per_sec()
         );
         if let Some(l) = self.mean_loss() {
             m.push_str(&format!(" loss {l:.4}"));

@@ -123,7 +123,7 @@ pub struct Summary {
 impl Summary {
     /// Gathers the summary of a finished fit.
     #[allow(clippy::too_many_arguments)]
-    pub fn collect(
+    pub(crate) fn collect(
         session: &Session,
         state: &TrainerState,
         run: Option<&RunDir>,

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use candle_core::Device;
-use tr_train::checkpoint::Checkpoint;
+use tr_train::Checkpoint;
 use tr_train::{fit, Override, RunConfig};
 
 /// A tiny classifier with dropout (so dropout seeding is exercised) on fake

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use tr_train::checkpoint::CheckpointHeader;
 use tr_train::run::{read_records, resolve_checkpoint, Monitor, RunDir};
+use tr_train::CheckpointHeader;
 use tr_train::{fit, Override, RunConfig, Summary};
 
 /// A tiny classifier on fake images: 9 training batches per epoch.

@@ -7,10 +7,11 @@
 //! AdamW's decoupled weight decay; SGD momentum with dampening 0 and optional
 //! Nesterov), so learning rates from the course carry over.
 
-pub mod clip;
+mod clip;
 mod config;
 mod grads;
 
+pub use clip::{check_finite, clip_global_norm, global_norm};
 pub use config::{AdamConfig, AdamWConfig, OptimizerConfig, SgdConfig};
 pub use grads::Grads;
 
