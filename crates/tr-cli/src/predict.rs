@@ -24,9 +24,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use tr_infer::preprocess::load_image_file;
 use tr_infer::{
-    Artifact, LineTextRecognizer, ParagraphTextRecognizer, Polarity, Prediction, Preprocessing,
+    load_image_file, Artifact, LineTextRecognizer, ParagraphTextRecognizer, Polarity, Prediction,
+    Preprocessing,
 };
 
 /// Arguments of `htr predict`.
@@ -54,7 +54,7 @@ pub struct PredictArgs {
     #[arg(long)]
     pub no_contrast_stretch: bool,
     /// Refuse images with more pixels than this.
-    #[arg(long, default_value_t = tr_infer::preprocess::DEFAULT_MAX_PIXELS)]
+    #[arg(long, default_value_t = tr_infer::DEFAULT_MAX_PIXELS)]
     pub max_pixels: u64,
 }
 
@@ -227,6 +227,6 @@ fn resolve_model(model: &str) -> Result<PathBuf> {
         );
     }
     tracing::info!("fetching {model} from the hub");
-    tr_infer::hub::fetch_artifact(model, &tr_infer::hub::HubOptions::default())
+    tr_infer::fetch_artifact(model, &tr_infer::HubOptions::default())
         .with_context(|| format!("--model {model}: not a local directory, so fetched from the hub"))
 }

@@ -1,21 +1,4 @@
-//! Decoder choice: how a model's outputs become text.
-//!
-//! Stored in an artifact's `config.json` under `decoder` and overridable by
-//! the caller ([`crate::LineTextRecognizer::set_decoder`]):
-//!
-//! ```json
-//! { "kind": "greedy" }
-//! { "kind": "beam", "width": 8 }
-//! { "kind": "beam", "width": 8, "lm": { "file": "lm.json", "alpha": 0.5, "beta": 1.0 } }
-//! { "kind": "positional" }
-//! ```
-//!
-//! | kind | models | meaning |
-//! |---|---|---|
-//! | `greedy` | CTC line models | best path: argmax per time step, repeats collapsed, blanks dropped |
-//! | `greedy` | seq2seq models | greedy autoregressive decoding (the only decoding they support) |
-//! | `beam` | CTC line models | prefix beam search of `width`, optionally with the character n-gram LM stored in the artifact (`lm.file`), weighted by `alpha` (on natural-log LM probabilities) with a per-character bonus `beta` |
-//! | `positional` | `line-cnn-simple` trained with per-position cross-entropy | argmax per output position, read up to the first `<E>`/`<P>` |
+//! Decoder choice: how a model's outputs become text ([`DecoderConfig`]).
 
 use serde::{Deserialize, Serialize};
 use tr_models::Task;
@@ -50,7 +33,24 @@ fn default_beta() -> f32 {
     1.0
 }
 
-/// How outputs are decoded (see the module docs).
+/// How outputs are decoded.
+///
+/// Stored in an artifact's `config.json` under `decoder` and overridable by
+/// the caller ([`crate::LineTextRecognizer::set_decoder`]):
+///
+/// ```json
+/// { "kind": "greedy" }
+/// { "kind": "beam", "width": 8 }
+/// { "kind": "beam", "width": 8, "lm": { "file": "lm.json", "alpha": 0.5, "beta": 1.0 } }
+/// { "kind": "positional" }
+/// ```
+///
+/// | kind | models | meaning |
+/// |---|---|---|
+/// | `greedy` | CTC line models | best path: argmax per time step, repeats collapsed, blanks dropped |
+/// | `greedy` | seq2seq models | greedy autoregressive decoding (the only decoding they support) |
+/// | `beam` | CTC line models | prefix beam search of `width`, optionally with the character n-gram LM stored in the artifact (`lm.file`), weighted by `alpha` (on natural-log LM probabilities) with a per-character bonus `beta` |
+/// | `positional` | `line-cnn-simple` trained with per-position cross-entropy | argmax per output position, read up to the first `<E>`/`<P>` |
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DecoderConfig {

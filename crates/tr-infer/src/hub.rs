@@ -1,29 +1,5 @@
-//! Artifacts on the Hugging Face hub (feature `hub`, on by default).
-//!
-//! A hub model repository holding an artifact directory's files
-//! (`config.json`, `model.safetensors`, optionally `lm.json` and
-//! `README.md`) is fetched file by file into the hub cache and loaded from
-//! there; later calls reuse the cache (a `HEAD` request checks for a newer
-//! revision).
-//!
-//! * Endpoint: [`HubOptions::endpoint`], else `HF_ENDPOINT`, else
-//!   `https://huggingface.co` (so a mirror or a test server can stand in).
-//! * Cache: [`HubOptions::cache_dir`], else `HF_HUB_CACHE`, else
-//!   `$HF_HOME/hub`, else `~/.cache/huggingface/hub`, in the layout
-//!   `huggingface_hub` and `hf-hub` use (they share it).
-//! * Token: `HF_TOKEN`, else `HF_TOKEN_PATH`, else the token file of
-//!   `huggingface-cli login` (`$HF_HOME/token`).
-//!
-//! `config.json` is fetched first; the other files are then fetched at the
-//! commit it came from, so the files always belong together, and each is
-//! checked against the size and SHA-256 `config.json` records. A download
-//! that does not match is removed from the cache and reported.
-//!
-//! The hub's file API is two requests (`HEAD`/`GET
-//! {endpoint}/{owner}/{name}/resolve/{revision}/{file}`), spoken here on a
-//! small blocking HTTP client rather than through an SDK: no async runtime,
-//! no storage-backend client in the dependency tree of an embedded
-//! recogniser.
+//! Artifacts on the Hugging Face hub (feature `hub`, on by default): see
+//! [`fetch_artifact`].
 
 mod cache;
 mod download;
@@ -53,6 +29,31 @@ pub struct HubOptions {
 
 /// Downloads the artifact of `repo_id` (`owner/name`) and returns the local
 /// directory that holds its files.
+///
+/// A hub model repository holding an artifact directory's files
+/// (`config.json`, `model.safetensors`, optionally `lm.json` and
+/// `README.md`) is fetched file by file into the hub cache and loaded from
+/// there; later calls reuse the cache (a `HEAD` request checks for a newer
+/// revision).
+///
+/// * Endpoint: [`HubOptions::endpoint`], else `HF_ENDPOINT`, else
+///   `https://huggingface.co` (so a mirror or a test server can stand in).
+/// * Cache: [`HubOptions::cache_dir`], else `HF_HUB_CACHE`, else
+///   `$HF_HOME/hub`, else `~/.cache/huggingface/hub`, in the layout
+///   `huggingface_hub` and `hf-hub` use (they share it).
+/// * Token: `HF_TOKEN`, else `HF_TOKEN_PATH`, else the token file of
+///   `huggingface-cli login` (`$HF_HOME/token`).
+///
+/// `config.json` is fetched first; the other files are then fetched at the
+/// commit it came from, so the files always belong together, and each is
+/// checked against the size and SHA-256 `config.json` records. A download
+/// that does not match is removed from the cache and reported.
+///
+/// The hub's file API is two requests (`HEAD`/`GET
+/// {endpoint}/{owner}/{name}/resolve/{revision}/{file}`), spoken here on a
+/// small blocking HTTP client rather than through an SDK: no async runtime,
+/// no storage-backend client in the dependency tree of an embedded
+/// recogniser.
 pub fn fetch_artifact(repo_id: &str, options: &HubOptions) -> Result<PathBuf> {
     let hub_err = |message: String| Error::Hub {
         repo: repo_id.to_string(),

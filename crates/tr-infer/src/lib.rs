@@ -42,37 +42,45 @@
 //! # }
 //! ```
 //!
-//! What is here:
+//! ## API
 //!
-//! * [`LineTextRecognizer`] and [`ParagraphTextRecognizer`]: `from_dir`,
-//!   `from_hub` (feature `hub`, default), `predict`, `predict_batch`;
-//!   a [`Prediction`] carries the text, per-character confidences and, for
-//!   CTC models, the time step and image column each character came from;
-//! * [`preprocess`]: any size, colour type or bit depth, either ink
-//!   polarity, EXIF orientation, very wide lines, and a pixel limit checked
-//!   on the image header before decoding;
-//! * [`decoder`]: greedy or beam search, with an optional character
-//!   language model shipped inside the artifact;
-//! * [`artifact`]: the artifact format, its verification on load and
-//!   [`artifact::write_artifact`];
-//! * [`hub`]: fetching artifacts from the Hugging Face hub (or `HF_ENDPOINT`).
+//! | item | what |
+//! |---|---|
+//! | [`LineTextRecognizer`], [`ParagraphTextRecognizer`] | `from_dir`, `from_hub` (feature `hub`, default), `predict`, `predict_file`, `predict_batch`, `set_decoder` |
+//! | [`Prediction`] | the text, per-character confidences and, for CTC models, the time step and image column each character came from |
+//! | [`Preprocessing`], [`Polarity`] | any size, colour type or bit depth, either ink polarity, EXIF orientation, very wide lines; a pixel limit ([`DEFAULT_MAX_PIXELS`]) checked on the image header before decoding |
+//! | [`load_image`], [`load_image_file`] | decoding an image as the recognisers do |
+//! | [`DecoderConfig`], [`LmConfig`] | greedy or beam search, with an optional character language model shipped inside the artifact |
+//! | [`Artifact`], [`ArtifactConfig`] | a loaded, verified artifact and its `config.json` |
+//! | [`artifact`] | the artifact format: file names, format tags, [`artifact::write_artifact`], the model card |
+#![cfg_attr(
+    feature = "hub",
+    doc = "| [`fetch_artifact`], [`HubOptions`] | fetching artifacts from the Hugging Face hub or `HF_ENDPOINT` (feature `hub`) |"
+)]
+#![cfg_attr(
+    not(feature = "hub"),
+    doc = "| `fetch_artifact`, `HubOptions` | fetching artifacts from the Hugging Face hub or `HF_ENDPOINT` (feature `hub`, off in this build) |"
+)]
+//! | [`Error`], [`Result`] | the crate's error type |
 //!
 //! Not here: training, losses, metrics, data loading. The crate depends on
 //! `tr-models` and the light core of `tr-data` only.
 
-pub mod alignment;
+mod alignment;
 pub mod artifact;
-pub mod decoder;
-pub mod error;
+mod decoder;
+mod error;
 #[cfg(feature = "hub")]
-pub mod hub;
-pub mod prediction;
-pub mod preprocess;
-pub mod recognizer;
+mod hub;
+mod prediction;
+mod preprocess;
+mod recognizer;
 
 pub use artifact::{Artifact, ArtifactConfig};
-pub use decoder::DecoderConfig;
+pub use decoder::{DecoderConfig, LmConfig};
 pub use error::{Error, Result};
+#[cfg(feature = "hub")]
+pub use hub::{fetch_artifact, HubOptions};
 pub use prediction::Prediction;
-pub use preprocess::{Polarity, Preprocessing};
+pub use preprocess::{load_image, load_image_file, Polarity, Preprocessing, DEFAULT_MAX_PIXELS};
 pub use recognizer::{LineTextRecognizer, ParagraphTextRecognizer};

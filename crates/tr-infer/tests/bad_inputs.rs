@@ -3,8 +3,7 @@
 mod common;
 
 use image::{DynamicImage, GrayImage, Luma};
-use tr_infer::preprocess::{load_image, DEFAULT_MAX_PIXELS};
-use tr_infer::{Error, LineTextRecognizer};
+use tr_infer::{load_image, Error, LineTextRecognizer, DEFAULT_MAX_PIXELS};
 
 /// CRC-32 (PNG chunks), bitwise.
 fn crc32(bytes: &[u8]) -> u32 {

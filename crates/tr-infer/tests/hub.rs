@@ -13,8 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use tr_infer::hub::{fetch_artifact, HubOptions};
-use tr_infer::{LineTextRecognizer, Preprocessing};
+use tr_infer::{fetch_artifact, HubOptions, LineTextRecognizer, Preprocessing};
 
 const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 

@@ -9,9 +9,10 @@ use candle_core::Device;
 use image::{DynamicImage, ImageBuffer, Luma, Rgb, Rgba};
 use tr_data::image_tensor::images_to_tensor;
 use tr_infer::artifact::{write_artifact, ArtifactSpec};
-use tr_infer::decoder::LmConfig;
-use tr_infer::preprocess::{load_image, DEFAULT_MAX_PIXELS};
-use tr_infer::{DecoderConfig, LineTextRecognizer, ParagraphTextRecognizer, Preprocessing};
+use tr_infer::{
+    load_image, DecoderConfig, LineTextRecognizer, LmConfig, ParagraphTextRecognizer,
+    Preprocessing, DEFAULT_MAX_PIXELS,
+};
 use tr_models::decoding::{greedy_ctc_batch, CharNgramLm};
 
 fn recognizer(name: &str) -> (tempfile::TempDir, LineTextRecognizer) {

@@ -14,8 +14,7 @@ use std::path::{Path, PathBuf};
 
 use tr_data::DataDir;
 use tr_infer::artifact::{write_artifact, ArtifactSpec, ModelCard, WeightsDType, LM_FILE};
-use tr_infer::decoder::LmConfig;
-use tr_infer::DecoderConfig;
+use tr_infer::{DecoderConfig, LmConfig};
 use tr_lit::Objective;
 use tr_models::decoding::CharNgramLm;
 

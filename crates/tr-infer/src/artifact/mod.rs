@@ -38,7 +38,8 @@ use crate::decoder::DecoderConfig;
 use crate::error::{Error, Result};
 
 pub use card::ModelCard;
-pub use verify::{file_info, FileInfo};
+#[cfg(feature = "hub")]
+pub(crate) use verify::file_info;
 pub use write::{write_artifact, ArtifactSpec, WeightsDType};
 
 /// Format tag of `config.json` written by this version.
@@ -250,7 +251,7 @@ impl Artifact {
 }
 
 /// Reads the LM file a decoder config names, verifying its size and hash.
-pub fn load_lm(dir: &Path, decoder: &DecoderConfig) -> Result<Option<CharNgramLm>> {
+pub(crate) fn load_lm(dir: &Path, decoder: &DecoderConfig) -> Result<Option<CharNgramLm>> {
     let DecoderConfig::Beam { lm: Some(lm), .. } = decoder else {
         return Ok(None);
     };

@@ -23,7 +23,8 @@ pub struct LineWindows {
     pub windows: Vec<GrayImage>,
     /// x offset of each window in the resized line.
     pub starts: Vec<u32>,
-    /// Width `W'` of the line after resizing to height `H`.
+    /// Width `W'` of the line after resizing to height `H` (read by the tests).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub resized_width: u32,
     /// Overlap between consecutive windows (pixels of the resized line).
     pub overlap: u32,

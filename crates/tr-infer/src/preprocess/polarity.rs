@@ -16,10 +16,24 @@ use image::GrayImage;
 use serde::{Deserialize, Serialize};
 
 /// Which way round the ink is.
+///
+/// The models are trained on bright ink (255) on a black (0) background;
+/// scans and photos are dark ink on light paper. `W × H` grey in, `W × H`
+/// grey out:
+///
+/// 1. **Detect** ([`Polarity::Auto`]): handwriting covers a minority of the
+///    pixels, so the median grey level is the background. A median above
+///    127 means light paper: the image is inverted (`v → 255 − v`).
+/// 2. **Stretch** (when [`Preprocessing::stretch_contrast`](crate::Preprocessing::stretch_contrast)):
+///    the background level (median) is mapped to 0 and the ink level (99.5th
+///    percentile) to 255, linearly, clamping — grey paper and faded ink
+///    become the black/white contrast of the training data. Images whose
+///    ink level is within 16 grey levels of the background (blank or flat)
+///    are left as they are.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Polarity {
-    /// Detect from the median grey level (see the module docs).
+    /// Detect from the median grey level.
     #[default]
     Auto,
     /// Bright ink on a dark background (the training polarity): kept.

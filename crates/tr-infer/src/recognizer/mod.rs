@@ -37,15 +37,15 @@ macro_rules! recognizer_api {
             /// Downloads (or reuses the cached copy of) the artifact of hub
             /// repository `repo_id` (`owner/name`) and loads it. The endpoint
             /// is `HF_ENDPOINT` (default `https://huggingface.co`), the cache
-            /// `HF_HUB_CACHE` / `HF_HOME` (see [`crate::hub`]).
+            /// `HF_HUB_CACHE` / `HF_HOME` (see [`crate::fetch_artifact`]).
             #[cfg(feature = "hub")]
             pub fn from_hub(repo_id: &str) -> Result<Self> {
-                Self::from_hub_with(repo_id, &crate::hub::HubOptions::default())
+                Self::from_hub_with(repo_id, &crate::HubOptions::default())
             }
 
             /// [`Self::from_hub`] with an explicit endpoint, cache or revision.
             #[cfg(feature = "hub")]
-            pub fn from_hub_with(repo_id: &str, options: &crate::hub::HubOptions) -> Result<Self> {
+            pub fn from_hub_with(repo_id: &str, options: &crate::HubOptions) -> Result<Self> {
                 Self::from_dir(crate::hub::fetch_artifact(repo_id, options)?)
             }
 
@@ -120,12 +120,24 @@ macro_rules! recognizer_api {
     };
 }
 
-/// Recognises one line of handwriting per image (see the module docs).
+/// Recognises one line of handwriting per image.
+///
+/// For the line models (`line-cnn-simple`, `line-cnn`, `line-cnn-lstm`,
+/// `line-cnn-transformer`). Lines of any length are resized to the model
+/// height; CTC models read very wide lines window by window. Loads an
+/// artifact ([`crate::artifact`]) from a directory or from the Hugging Face
+/// hub.
 pub struct LineTextRecognizer {
     engine: Engine,
 }
 
-/// Recognises a paragraph of handwriting per image (see the module docs).
+/// Recognises a paragraph of handwriting per image.
+///
+/// For models whose vocabulary has the line break `\n`
+/// ([`tr_models::DataSpec::reads_paragraphs`]; the course's
+/// `resnet-transformer`): the image is fitted into the model's input and
+/// decoded, lines separated by `\n`. Shares the preprocessing and decoding
+/// engine of [`LineTextRecognizer`].
 pub struct ParagraphTextRecognizer {
     engine: Engine,
 }
