@@ -1,7 +1,7 @@
 //! CER (corpus and per-line mean), accuracies, with ignored tokens.
 
 use tr_data::Vocabulary;
-use tr_lit::metrics::{edit_distance, Accuracy, CharAccuracy, CharErrorRate};
+use tr_lit::{edit_distance, Accuracy, CharAccuracy, CharErrorRate};
 
 fn enc(v: &Vocabulary, s: &str) -> Vec<u32> {
     v.encode(s).unwrap()

@@ -1,10 +1,4 @@
-//! Cross-entropy over class logits `(B, C)` or per-position logits
-//! `(B, C, S)`, with an optional ignored target index and label smoothing.
-//!
-//! The mean is taken over the positions whose target is not ignored, as
-//! PyTorch's `CrossEntropyLoss(ignore_index=…, reduction="mean")`. With
-//! label smoothing `ε` each position's loss is
-//! `(1 − ε) · (−log p[y]) + ε · mean_c(−log p[c])` (PyTorch's definition).
+//! Cross-entropy over class or per-position logits: [`CrossEntropy`].
 
 use candle_core::{DType, Device, Tensor, D};
 use serde::{Deserialize, Serialize};
@@ -12,6 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::{invalid, Result};
 
 /// Cross-entropy settings.
+///
+/// Cross-entropy over class logits `(B, C)` or per-position logits
+/// `(B, C, S)`, with an optional ignored target index and label smoothing.
+///
+/// The mean is taken over the positions whose target is not ignored, as
+/// PyTorch's `CrossEntropyLoss(ignore_index=…, reduction="mean")`. With
+/// label smoothing `ε` each position's loss is
+/// `(1 − ε) · (−log p[y]) + ε · mean_c(−log p[c])` (PyTorch's definition).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CrossEntropy {

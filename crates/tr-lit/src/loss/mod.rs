@@ -1,8 +1,8 @@
 //! Losses: cross-entropy (classes or sequences, optional ignored index and
 //! label smoothing) and CTC.
 
-pub mod cross_entropy;
-pub mod ctc;
+mod cross_entropy;
+mod ctc;
 
 pub use cross_entropy::CrossEntropy;
 pub use ctc::{CtcAlgorithm, CtcLoss, Reduction};

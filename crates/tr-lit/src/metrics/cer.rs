@@ -1,17 +1,4 @@
-//! Character error rate: edit distance / reference length, accumulated over
-//! batches, with special tokens ignored (or, [`CharErrorRate::for_vocab`],
-//! both sides read as text by the content rule inference uses).
-//!
-//! Two figures are kept (DESIGN.md asks tables to name which one they use):
-//!
-//! * **corpus** CER = Σ edits / Σ reference lengths — what torchmetrics'
-//!   `CharErrorRate` (the course's metric) computes; long lines weigh more;
-//! * **per-line mean** CER = mean over lines of edits / max(reference
-//!   length, 1) — every line weighs the same.
-//!
-//! An empty reference counts as length 1 for the per-line figure (so an
-//! empty line read as "ab" has CER 2); the corpus figure is 0 when no
-//! reference characters were seen at all and no edits were made.
+//! Character error rate, corpus and per-line mean: [`CharErrorRate`].
 
 use std::collections::HashSet;
 
@@ -20,7 +7,22 @@ use tr_data::Vocabulary;
 
 use super::edit_distance::edit_distance;
 
-/// Accumulating character error rate (see the module docs).
+/// Accumulating character error rate.
+///
+/// Character error rate: edit distance / reference length, accumulated over
+/// batches, with special tokens ignored (or, [`CharErrorRate::for_vocab`],
+/// both sides read as text by the content rule inference uses).
+///
+/// Two figures are kept (DESIGN.md asks tables to name which one they use):
+///
+/// * **corpus** CER = Σ edits / Σ reference lengths — what torchmetrics'
+///   `CharErrorRate` (the course's metric) computes; long lines weigh more;
+/// * **per-line mean** CER = mean over lines of edits / max(reference
+///   length, 1) — every line weighs the same.
+///
+/// An empty reference counts as length 1 for the per-line figure (so an
+/// empty line read as "ab" has CER 2); the corpus figure is 0 when no
+/// reference characters were seen at all and no edits were made.
 #[derive(Clone, Debug, Default)]
 pub struct CharErrorRate {
     /// Reads both sides as text first (`for_vocab`).

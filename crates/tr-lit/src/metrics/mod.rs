@@ -3,11 +3,11 @@
 //!
 //! Each is a struct with `update` (per batch), `compute`/`corpus`/`mean`
 //! (at epoch end) and `reset`; they read the label sequences a
-//! [`crate::steps::StepOutput`] carries.
+//! [`crate::StepOutput`] carries.
 
-pub mod accuracy;
-pub mod cer;
-pub mod edit_distance;
+mod accuracy;
+mod cer;
+mod edit_distance;
 
 pub use accuracy::{Accuracy, CharAccuracy};
 pub use cer::CharErrorRate;

@@ -1,18 +1,7 @@
 //! The "lit models": one step function per training objective, turning a
 //! model and a batch into a loss plus decoded predictions, so the trainer
-//! stays task-agnostic and computes metrics from [`StepOutput`].
-//!
-//! | objective | model output | loss | predictions |
-//! |---|---|---|---|
-//! | [`Objective::Classify`] | `(B, C)` | cross-entropy | argmax class |
-//! | [`Objective::Ctc`] | `(B, C, S)` | CTC (`S` input steps, targets up to the first `<P>`, `<S>`/`<E>` stripped) | greedy CTC, read by the content rule |
-//! | [`Objective::Positional`] | `(B, C, S)` with `S` = target length | per-position cross-entropy | per-position argmax |
-//! | [`Objective::Seq2Seq`] | teacher-forced `(B, C, Sy − 1)` | cross-entropy of `y[:, 1:]` given `y[:, :-1]` | training: teacher-forced argmax; validation: [`tr_models::Model::decode_greedy`] |
-//!
-//! Predictions and targets are *content* label sequences, read by the rule
-//! inference uses too ([`tr_data::content`]): `<S>` and other special tokens
-//! skipped, cut at the first `<E>` or `<P>` (classifiers: one class per
-//! sample).
+//! stays task-agnostic and computes metrics from [`StepOutput`]. The
+//! objectives are listed at [`Objective`].
 
 mod classify;
 mod ctc;
@@ -45,7 +34,21 @@ pub struct StepOutput {
     pub targets: Vec<Vec<u32>>,
 }
 
-/// The training objective of a step.
+/// The training objective of a step: which step function
+/// ([`LitModel::step`]) turns a model and a batch into a loss and
+/// predictions.
+///
+/// | objective | model output | loss | predictions |
+/// |---|---|---|---|
+/// | [`Objective::Classify`] | `(B, C)` | cross-entropy | argmax class |
+/// | [`Objective::Ctc`] | `(B, C, S)` | CTC (`S` input steps, targets up to the first `<P>`, `<S>`/`<E>` stripped) | greedy CTC, read by the content rule |
+/// | [`Objective::Positional`] | `(B, C, S)` with `S` = target length | per-position cross-entropy | per-position argmax |
+/// | [`Objective::Seq2Seq`] | teacher-forced `(B, C, Sy − 1)` | cross-entropy of `y[:, 1:]` given `y[:, :-1]` | training: teacher-forced argmax; validation: [`tr_models::Model::decode_greedy`] |
+///
+/// Predictions and targets are *content* label sequences, read by the rule
+/// inference uses too ([`tr_data::content`]): `<S>` and other special tokens
+/// skipped, cut at the first `<E>` or `<P>` (classifiers: one class per
+/// sample).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Objective {

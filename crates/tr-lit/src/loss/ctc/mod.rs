@@ -1,20 +1,5 @@
-//! Connectionist temporal classification loss (Graves et al. 2006), with the
-//! blank `<B>` at index 0 by default, as PyTorch's `ctc_loss`.
-//!
-//! The forward–backward recursion runs on the host in `f64`, one sample per
-//! rayon task: a rescaled linear-space recursion ([`scaled`]) with the exact
-//! log-space recursion ([`log_space`]) as fallback, see docs/ctc.md. Its
-//! result enters the graph as a *surrogate*
-//!
-//! ```text
-//! loss = Σ (x ⊙ G) − detach(Σ (x ⊙ G)) + value
-//! ```
-//!
-//! whose value is the loss and whose gradient w.r.t. the input `x` is the
-//! detached host tensor `G`: `w (softmax − γ)` for logits (the softmax is
-//! computed on the host too), `−w γ` for log-probabilities, where `γ` are the
-//! occupancies and `w` the reduction's weight. This works on every device
-//! and dtype candle supports.
+//! Connectionist temporal classification loss: [`CtcLoss`] (the host
+//! recursion and the surrogate are described there and in docs/ctc.md).
 
 mod lattice;
 mod log_space;
@@ -54,6 +39,24 @@ pub enum CtcAlgorithm {
 }
 
 /// CTC loss settings.
+///
+/// Connectionist temporal classification loss (Graves et al. 2006), with the
+/// blank `<B>` at index 0 by default, as PyTorch's `ctc_loss`.
+///
+/// The forward–backward recursion runs on the host in `f64`, one sample per
+/// rayon task: a rescaled linear-space recursion with the exact
+/// log-space recursion as fallback, see docs/ctc.md. Its
+/// result enters the graph as a *surrogate*
+///
+/// ```text
+/// loss = Σ (x ⊙ G) − detach(Σ (x ⊙ G)) + value
+/// ```
+///
+/// whose value is the loss and whose gradient w.r.t. the input `x` is the
+/// detached host tensor `G`: `w (softmax − γ)` for logits (the softmax is
+/// computed on the host too), `−w γ` for log-probabilities, where `γ` are the
+/// occupancies and `w` the reduction's weight. This works on every device
+/// and dtype candle supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CtcLoss {
