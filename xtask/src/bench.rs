@@ -202,7 +202,7 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
     let label_len = spec.output_len.unwrap_or(32);
     let dev = Device::Cpu;
     let varmap = VarMap::new();
-    let vb = tr_models::seeded::seeded_var_builder(&varmap, 0, DType::F32, &dev);
+    let vb = tr_models::seeded_var_builder(&varmap, 0, DType::F32, &dev);
     let model = config.build(&spec, vb)?;
     let b = args.batch;
     let x = Tensor::from_vec(det_values(b * c * h * w, 1), (b, c, h, w), &dev)?;

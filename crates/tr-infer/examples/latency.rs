@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let model = ModelConfig::by_name(name)?;
         let spec = default_spec(name)?;
         let varmap = VarMap::new();
-        let vb = tr_models::seeded::seeded_var_builder(&varmap, 1, DType::F32, &Device::Cpu);
+        let vb = tr_models::seeded_var_builder(&varmap, 1, DType::F32, &Device::Cpu);
         model.build(&spec, vb)?;
         let weights: HashMap<String, Tensor> = tr_models::params::named_vars(&varmap)
             .into_iter()

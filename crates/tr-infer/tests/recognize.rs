@@ -224,8 +224,7 @@ fn a_vocabulary_with_line_breaks_makes_a_paragraph_model() {
     spec.vocab = tr_data::Vocabulary::paragraphs();
     assert!(spec.reads_paragraphs() && !line_spec.reads_paragraphs());
     let varmap = candle_nn::VarMap::new();
-    let vb =
-        tr_models::seeded::seeded_var_builder(&varmap, 7, candle_core::DType::F32, &Device::Cpu);
+    let vb = tr_models::seeded_var_builder(&varmap, 7, candle_core::DType::F32, &Device::Cpu);
     model.build(&spec, vb).unwrap();
     let weights: std::collections::HashMap<_, _> = tr_models::params::named_vars(&varmap)
         .into_iter()

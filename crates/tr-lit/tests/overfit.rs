@@ -10,7 +10,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use tr_data::Vocabulary;
 use tr_lit::{Accuracy, CharErrorRate, LitConfig, LitModel, Objective};
 use tr_models::params::trainable_vars;
-use tr_models::seeded::seeded_var_builder;
+use tr_models::seeded_var_builder;
 use tr_models::{DataSpec, ModelConfig};
 
 const LINES: [&str; 4] = ["abc defg", "hello yo", "tr rocks", "cab bad"];

@@ -1,12 +1,5 @@
 //! `cnn`: the course's small convolutional character classifier (lab 2,
 //! trained on EMNIST).
-//!
-//! `(B, C, H, W)` → ConvBlock(3×3, `conv_dim`) → ConvBlock(3×3, `conv_dim`)
-//! → 2×2 max-pool → dropout → flatten → `fc1` → ReLU → `fc2` →
-//! `(B, classes)`. PyTorch default init.
-//!
-//! The course hard-coded 28×28 inputs; here the flattened size is derived
-//! from the data's `(H, W)`: `conv_dim · ⌊H/2⌋ · ⌊W/2⌋`.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -20,12 +13,12 @@ use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <CnnConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct CnnConfig {
     /// Channels of both conv blocks.
     pub conv_dim: usize,
     /// Width of the hidden fully connected layer.
@@ -34,7 +27,7 @@ pub struct Config {
     pub fc_dropout: f64,
 }
 
-impl Default for Config {
+impl Default for CnnConfig {
     fn default() -> Self {
         Self {
             conv_dim: 64,
@@ -44,7 +37,15 @@ impl Default for Config {
     }
 }
 
-/// The CNN classifier.
+/// `cnn`: the course's small convolutional character classifier (lab 2,
+/// trained on EMNIST).
+///
+/// `(B, C, H, W)` → ConvBlock(3×3, `conv_dim`) → ConvBlock(3×3, `conv_dim`)
+/// → 2×2 max-pool → dropout → flatten → `fc1` → ReLU → `fc2` →
+/// `(B, classes)`. PyTorch default init.
+///
+/// The course hard-coded 28×28 inputs; here the flattened size is derived
+/// from the data's `(H, W)`: `conv_dim · ⌊H/2⌋ · ⌊W/2⌋`.
 #[derive(Clone, Debug)]
 pub struct Cnn {
     conv1: ConvBlock,
@@ -57,7 +58,7 @@ pub struct Cnn {
 
 impl Cnn {
     /// Parameters `conv1.conv`, `conv2.conv`, `fc1`, `fc2` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &CnnConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         spec.check_basic(NAME)?;
         check_positive(NAME, "conv_dim", cfg.conv_dim)?;
         check_positive(NAME, "fc_dim", cfg.fc_dim)?;
@@ -107,7 +108,7 @@ impl Cnn {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for CnnConfig {
     fn task(&self) -> Task {
         Task::Classify
     }

@@ -2,29 +2,6 @@
 //! the style of PyLaia's `LaiaCRNN` (Puigcerver 2017) and kraken's default
 //! VGSL network — a deeper CNN with a finer time step than the course's
 //! LineCNN, then a stacked bidirectional LSTM, trained with CTC.
-//!
-//! ```text
-//! (B, 1, H, W)
-//!  → conv 3×3 (c₁) + ReLU, max-pool 2×2          → H/2,  W/2
-//!  → conv 3×3 (c₂) + ReLU, max-pool 2×2          → H/4,  W/4
-//!  → conv 3×3 (c₃) + ReLU, conv 3×3 stride (2,1) (c₃) + ReLU → H/8,  W/4
-//!  → conv 3×3 (c₄) + ReLU, conv 3×3 stride (2,1) (c₄) + ReLU → H/16, W/4
-//!  → columns as a sequence: (S = W/4, B, c₄·H/16), dropout
-//!  → bidirectional LSTM, `lstm_layers` × `lstm_dim`, dropout between layers
-//!  → dropout, linear (2·lstm_dim → classes)       → (B, classes, S)
-//! ```
-//!
-//! Why not the course's line models on real lines: their time step is the
-//! window stride of at least 8 input pixels (one feature column of LineCNN
-//! covers 8 px), so a real line at 48 px, with letters 9–14 px wide, gets
-//! barely one CTC frame per character — too few for CTC, which needs a
-//! blank between repeated letters. Here one frame covers 4 px (2–3 frames
-//! per letter), the height is folded into the features instead of being
-//! convolved away by one window, and three LSTM layers carry context along
-//! the line as PyLaia's and kraken's recognisers do.
-//!
-//! Height halvings after the pools use strided convolutions (the fast CPU
-//! kernels take any stride); the input height must be a multiple of 16.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -37,12 +14,12 @@ use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <CrnnConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct CrnnConfig {
     /// Output channels of the four conv stages.
     pub channels: [usize; 4],
     /// Hidden size of each LSTM direction.
@@ -53,7 +30,7 @@ pub struct Config {
     pub dropout: f64,
 }
 
-impl Default for Config {
+impl Default for CrnnConfig {
     fn default() -> Self {
         Self {
             channels: [32, 64, 96, 128],
@@ -64,7 +41,33 @@ impl Default for Config {
     }
 }
 
-/// The CRNN line reader.
+/// `crnn`: a convolutional-recurrent line reader for real handwriting, in
+/// the style of PyLaia's `LaiaCRNN` (Puigcerver 2017) and kraken's default
+/// VGSL network — a deeper CNN with a finer time step than the course's
+/// LineCNN, then a stacked bidirectional LSTM, trained with CTC.
+///
+/// ```text
+/// (B, 1, H, W)
+///  → conv 3×3 (c₁) + ReLU, max-pool 2×2          → H/2,  W/2
+///  → conv 3×3 (c₂) + ReLU, max-pool 2×2          → H/4,  W/4
+///  → conv 3×3 (c₃) + ReLU, conv 3×3 stride (2,1) (c₃) + ReLU → H/8,  W/4
+///  → conv 3×3 (c₄) + ReLU, conv 3×3 stride (2,1) (c₄) + ReLU → H/16, W/4
+///  → columns as a sequence: (S = W/4, B, c₄·H/16), dropout
+///  → bidirectional LSTM, `lstm_layers` × `lstm_dim`, dropout between layers
+///  → dropout, linear (2·lstm_dim → classes)       → (B, classes, S)
+/// ```
+///
+/// Why not the course's line models on real lines: their time step is the
+/// window stride of at least 8 input pixels (one feature column of LineCNN
+/// covers 8 px), so a real line at 48 px, with letters 9–14 px wide, gets
+/// barely one CTC frame per character — too few for CTC, which needs a
+/// blank between repeated letters. Here one frame covers 4 px (2–3 frames
+/// per letter), the height is folded into the features instead of being
+/// convolved away by one window, and three LSTM layers carry context along
+/// the line as PyLaia's and kraken's recognisers do.
+///
+/// Height halvings after the pools use strided convolutions (the fast CPU
+/// kernels take any stride); the input height must be a multiple of 16.
 #[derive(Clone, Debug)]
 pub struct Crnn {
     spec: DataSpec,
@@ -86,7 +89,7 @@ const STAGES: [(usize, usize, bool); 6] = [
 
 impl Crnn {
     /// Parameters `convs.N.{weight,bias}`, `lstm.*` (PyTorch names), `fc` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &CrnnConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         for (i, &c) in cfg.channels.iter().enumerate() {
             check_positive(NAME, &format!("channels[{i}]"), c)?;
         }
@@ -169,7 +172,7 @@ impl Crnn {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for CrnnConfig {
     fn task(&self) -> Task {
         Task::Ctc
     }

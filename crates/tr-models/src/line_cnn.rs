@@ -1,22 +1,6 @@
 //! `line-cnn`: the course's fully convolutional line reader (lab 3+, trained
 //! with CTC on EMNIST lines), also the encoder of `line-cnn-lstm` and
 //! `line-cnn-transformer`.
-//!
-//! ```text
-//! (B, C, H, W)
-//!  → 8 ConvBlocks, 3×3, padding 1, strides 1,1,2,1,2,1,2,1,
-//!    channels d,d,d,d,2d,2d,4d,4d (d = conv_dim)          → (B, 4d, H₃, W₃)
-//!  → window ConvBlock: kernel (H/8, WW/8), stride (H/8, WS/8), padding 0
-//!                                                          → (B, fc_dim, 1, S)
-//!  → fc1 + ReLU + dropout + fc2 per step                   → (B, classes, S)
-//! ```
-//!
-//! `WW`/`WS` are `window_width`/`window_stride` in input pixels; the three
-//! stride-2 blocks shrink a side `n` to `⌊(n−1)/2⌋+1` each, so a 28×896 line
-//! gives a 4×112 map and `S = 112 − 2 + 1 = 111` steps. Weights use the
-//! course's Kaiming-normal fan-out init with its normal bias (see
-//! [`crate::layers::init`]). With 83 classes on 1×28×896 the model has
-//! exactly 1,003,891 parameters.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -29,7 +13,7 @@ use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <LineCnnConfig as Variant<ModelConfig>>::NAME;
 
 /// Strides of the eight 3×3 conv blocks.
 const STRIDES: [usize; 8] = [1, 1, 2, 1, 2, 1, 2, 1];
@@ -39,7 +23,7 @@ const WIDTHS: [usize; 8] = [1, 1, 1, 1, 2, 2, 4, 4];
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct LineCnnConfig {
     /// Channels of the first conv blocks (doubles twice).
     pub conv_dim: usize,
     /// Channels of the window convolution and width of `fc1`.
@@ -54,7 +38,7 @@ pub struct Config {
     pub limit_output_length: bool,
 }
 
-impl Default for Config {
+impl Default for LineCnnConfig {
     fn default() -> Self {
         Self {
             conv_dim: 32,
@@ -67,7 +51,25 @@ impl Default for Config {
     }
 }
 
-/// The convolutional line reader.
+/// `line-cnn`: the course's fully convolutional line reader (lab 3+, trained
+/// with CTC on EMNIST lines), also the encoder of `line-cnn-lstm` and
+/// `line-cnn-transformer`.
+///
+/// ```text
+/// (B, C, H, W)
+///  → 8 ConvBlocks, 3×3, padding 1, strides 1,1,2,1,2,1,2,1,
+///    channels d,d,d,d,2d,2d,4d,4d (d = conv_dim)          → (B, 4d, H₃, W₃)
+///  → window ConvBlock: kernel (H/8, WW/8), stride (H/8, WS/8), padding 0
+///                                                          → (B, fc_dim, 1, S)
+///  → fc1 + ReLU + dropout + fc2 per step                   → (B, classes, S)
+/// ```
+///
+/// `WW`/`WS` are `window_width`/`window_stride` in input pixels; the three
+/// stride-2 blocks shrink a side `n` to `⌊(n−1)/2⌋+1` each, so a 28×896 line
+/// gives a 4×112 map and `S = 112 − 2 + 1 = 111` steps. Weights use the
+/// course's Kaiming-normal fan-out init with its normal bias (see
+/// [`crate::layers::LayerInit`]). With 83 classes on 1×28×896 the model has
+/// exactly 1,003,891 parameters.
 #[derive(Clone, Debug)]
 pub struct LineCnn {
     convs: Vec<ConvBlock>,
@@ -83,14 +85,14 @@ pub struct LineCnn {
 impl LineCnn {
     /// A reader with one output per vocabulary symbol. Parameters
     /// `convs.{0..8}.conv`, `fc1`, `fc2` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &LineCnnConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         Self::with_outputs(cfg, spec, spec.num_classes(), NAME, vb)
     }
 
     /// A LineCNN with `outputs` features per step (the Transformer uses its
     /// model width); `model` names the owner in error messages.
     pub fn with_outputs(
-        cfg: &Config,
+        cfg: &LineCnnConfig,
         spec: &DataSpec,
         outputs: usize,
         model: &'static str,
@@ -210,7 +212,7 @@ impl LineCnn {
 }
 
 /// The window convolution of a `H`-pixel-high input.
-fn window_spec(cfg: &Config, in_ch: usize, h: usize) -> Conv2dSpec {
+fn window_spec(cfg: &LineCnnConfig, in_ch: usize, h: usize) -> Conv2dSpec {
     Conv2dSpec {
         in_channels: in_ch,
         out_channels: cfg.fc_dim,
@@ -229,7 +231,7 @@ fn feature_size(h: usize, w: usize) -> (usize, usize) {
     )
 }
 
-impl ModelKind for Config {
+impl ModelKind for LineCnnConfig {
     fn task(&self) -> Task {
         Task::Ctc
     }

@@ -1,11 +1,5 @@
 //! `line-cnn-lstm`: [`LineCnn`] followed by a bidirectional LSTM (lab 3+,
 //! CTC on EMNIST lines).
-//!
-//! `(B, C, H, W)` → LineCNN → `(B, classes, S)` → as a sequence `(S, B,
-//! classes)` → bidirectional LSTM (hidden `lstm_dim`, `lstm_layers` layers,
-//! dropout between layers) → the two directions **summed** → `(S, B,
-//! lstm_dim)` → `fc` → `(B, classes, S)` logits. LSTM and `fc` use PyTorch's
-//! default init. With the defaults on 83 classes: 3,491,782 parameters.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -14,19 +8,19 @@ use tr_data::registry::Variant;
 
 use crate::error::{check_positive, check_probability};
 use crate::layers::{LayerInit, Linear, Lstm, LstmConfig};
-use crate::line_cnn::{self, LineCnn};
+use crate::line_cnn::{LineCnn, LineCnnConfig};
 use crate::model::{DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <LineCnnLstmConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct LineCnnLstmConfig {
     /// The convolutional front end.
-    pub line_cnn: line_cnn::Config,
+    pub line_cnn: LineCnnConfig,
     /// Hidden size of each LSTM direction.
     pub lstm_dim: usize,
     /// Number of stacked LSTM layers.
@@ -35,10 +29,10 @@ pub struct Config {
     pub lstm_dropout: f64,
 }
 
-impl Default for Config {
+impl Default for LineCnnLstmConfig {
     fn default() -> Self {
         Self {
-            line_cnn: line_cnn::Config::default(),
+            line_cnn: LineCnnConfig::default(),
             lstm_dim: 512,
             lstm_layers: 1,
             lstm_dropout: 0.2,
@@ -46,7 +40,14 @@ impl Default for Config {
     }
 }
 
-/// LineCNN + bidirectional LSTM line reader.
+/// `line-cnn-lstm`: [`LineCnn`] followed by a bidirectional LSTM (lab 3+,
+/// CTC on EMNIST lines).
+///
+/// `(B, C, H, W)` → LineCNN → `(B, classes, S)` → as a sequence `(S, B,
+/// classes)` → bidirectional LSTM (hidden `lstm_dim`, `lstm_layers` layers,
+/// dropout between layers) → the two directions **summed** → `(S, B,
+/// lstm_dim)` → `fc` → `(B, classes, S)` logits. LSTM and `fc` use PyTorch's
+/// default init. With the defaults on 83 classes: 3,491,782 parameters.
 #[derive(Clone, Debug)]
 pub struct LineCnnLstm {
     line_cnn: LineCnn,
@@ -57,7 +58,7 @@ pub struct LineCnnLstm {
 
 impl LineCnnLstm {
     /// Parameters `line_cnn.*`, `lstm.*` (PyTorch LSTM names), `fc` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &LineCnnLstmConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         check_positive(NAME, "lstm_dim", cfg.lstm_dim)?;
         check_positive(NAME, "lstm_layers", cfg.lstm_layers)?;
         check_probability(NAME, "lstm_dropout", cfg.lstm_dropout)?;
@@ -94,7 +95,7 @@ impl LineCnnLstm {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for LineCnnLstmConfig {
     fn task(&self) -> Task {
         Task::Ctc
     }

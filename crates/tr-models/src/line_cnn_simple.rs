@@ -1,31 +1,25 @@
 //! `line-cnn-simple`: the course's first line reader — the [`Cnn`]
 //! character classifier slid over the line in windows (lab 2/3, EMNIST lines).
-//!
-//! `(B, C, H, W)` → `S = ⌊(W − window_width)/window_stride⌋ + 1` windows of
-//! `(C, H, window_width)` → [`Cnn`] on every window (one batched call) →
-//! `(B, classes, S)` logits, truncated to the data's `output_len` when
-//! `limit_output_length` is set. With the defaults (windows of one 28-pixel
-//! character, no overlap) a 28×896 line gives 32 steps.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 use tr_data::registry::Variant;
 
-use crate::cnn::{self, Cnn};
+use crate::cnn::{Cnn, CnnConfig};
 use crate::error::{check_positive, Error};
 use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <LineCnnSimpleConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct LineCnnSimpleConfig {
     /// The per-window classifier.
-    pub cnn: cnn::Config,
+    pub cnn: CnnConfig,
     /// Width of each window in pixels.
     pub window_width: usize,
     /// Horizontal step between windows in pixels.
@@ -34,10 +28,10 @@ pub struct Config {
     pub limit_output_length: bool,
 }
 
-impl Default for Config {
+impl Default for LineCnnSimpleConfig {
     fn default() -> Self {
         Self {
-            cnn: cnn::Config::default(),
+            cnn: CnnConfig::default(),
             window_width: 28,
             window_stride: 28,
             limit_output_length: false,
@@ -45,7 +39,14 @@ impl Default for Config {
     }
 }
 
-/// The windowed CNN line reader.
+/// `line-cnn-simple`: the course's first line reader — the [`Cnn`]
+/// character classifier slid over the line in windows (lab 2/3, EMNIST lines).
+///
+/// `(B, C, H, W)` → `S = ⌊(W − window_width)/window_stride⌋ + 1` windows of
+/// `(C, H, window_width)` → [`Cnn`] on every window (one batched call) →
+/// `(B, classes, S)` logits, truncated to the data's `output_len` when
+/// `limit_output_length` is set. With the defaults (windows of one 28-pixel
+/// character, no overlap) a 28×896 line gives 32 steps.
 #[derive(Clone, Debug)]
 pub struct LineCnnSimple {
     cnn: Cnn,
@@ -57,7 +58,7 @@ pub struct LineCnnSimple {
 
 impl LineCnnSimple {
     /// The CNN's parameters live under `vb.pp("cnn")`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &LineCnnSimpleConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         spec.check_basic(NAME)?;
         check_positive(NAME, "window_width", cfg.window_width)?;
         check_positive(NAME, "window_stride", cfg.window_stride)?;
@@ -136,7 +137,7 @@ impl LineCnnSimple {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for LineCnnSimpleConfig {
     fn task(&self) -> Task {
         Task::Ctc
     }

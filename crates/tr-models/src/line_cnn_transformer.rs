@@ -1,20 +1,5 @@
 //! `line-cnn-transformer`: a [`LineCnn`] encoder and a Transformer decoder
 //! (lab 4, cross-entropy on EMNIST lines with `<S>`/`<E>` tokens).
-//!
-//! ```text
-//! encode: (B, C, H, W) → LineCNN with tf_dim outputs → (B, E, Sx) · √E
-//!         → (B, Sx, E) + 1-D positions, dropout pos_dropout     = memory
-//! decode: tokens (B, Sy) → embedding · √E + positions → 4 post-norm decoder
-//!         layers (causal + <P> key-padding self-attention, cross-attention
-//!         to memory, ReLU FF) → fc → logits
-//! ```
-//!
-//! The model is the shared [`EncoderDecoder`] with a [`LineCnnEncoder`]:
-//! [`EncoderDecoder::forward_teacher`] gives `(B, C, Sy)` teacher-forced
-//! logits; [`EncoderDecoder::decode_greedy`] (and `forward`) decode
-//! greedily up to the data's `output_len` tokens, see [`crate::seq2seq`].
-//! Embedding and `fc` use the course's `U(-0.1, 0.1)` init (zero `fc` bias),
-//! the LineCNN its own Kaiming init, the decoder PyTorch's.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -23,22 +8,22 @@ use tr_data::registry::Variant;
 
 use crate::error::check_probability;
 use crate::layers::PositionalEncoding;
-use crate::line_cnn::{self, LineCnn};
+use crate::line_cnn::{LineCnn, LineCnnConfig};
 use crate::model::DataSpec;
 use crate::model::{Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
-use crate::seq2seq::encoder_decoder::{EncoderDecoder, ImageEncoder};
+use crate::seq2seq::{EncoderDecoder, ImageEncoder};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <LineCnnTransformerConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct LineCnnTransformerConfig {
     /// The convolutional encoder (its outputs are `tf_dim` wide).
-    pub line_cnn: line_cnn::Config,
+    pub line_cnn: LineCnnConfig,
     /// Model width `E`.
     pub tf_dim: usize,
     /// Feed-forward hidden width.
@@ -54,10 +39,10 @@ pub struct Config {
     pub pos_dropout: f64,
 }
 
-impl Default for Config {
+impl Default for LineCnnTransformerConfig {
     fn default() -> Self {
         Self {
-            line_cnn: line_cnn::Config::default(),
+            line_cnn: LineCnnConfig::default(),
             tf_dim: 256,
             tf_fc_dim: 256,
             tf_dropout: 0.4,
@@ -87,12 +72,32 @@ impl ImageEncoder for LineCnnEncoder {
     }
 }
 
-/// LineCNN encoder + Transformer decoder.
+/// `line-cnn-transformer`: a [`LineCnn`] encoder and a Transformer decoder
+/// (lab 4, cross-entropy on EMNIST lines with `<S>`/`<E>` tokens).
+///
+/// ```text
+/// encode: (B, C, H, W) → LineCNN with tf_dim outputs → (B, E, Sx) · √E
+///         → (B, Sx, E) + 1-D positions, dropout pos_dropout     = memory
+/// decode: tokens (B, Sy) → embedding · √E + positions → 4 post-norm decoder
+///         layers (causal + <P> key-padding self-attention, cross-attention
+///         to memory, ReLU FF) → fc → logits
+/// ```
+///
+/// The model is the shared [`EncoderDecoder`] with a [`LineCnnEncoder`]:
+/// [`EncoderDecoder::forward_teacher`] gives `(B, C, Sy)` teacher-forced
+/// logits; [`EncoderDecoder::decode_greedy`] (and `forward`) decode
+/// greedily up to the data's `output_len` tokens, see [`crate::TokenDecoder`].
+/// Embedding and `fc` use the course's `U(-0.1, 0.1)` init (zero `fc` bias),
+/// the LineCNN its own Kaiming init, the decoder PyTorch's.
 pub type LineCnnTransformer = EncoderDecoder<LineCnnEncoder>;
 
 impl LineCnnTransformer {
     /// Parameters `line_cnn.*`, `embedding`, `fc`, `transformer_decoder.layers.*` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(
+        cfg: &LineCnnTransformerConfig,
+        spec: &DataSpec,
+        vb: VarBuilder,
+    ) -> crate::Result<Self> {
         check_probability(NAME, "pos_dropout", cfg.pos_dropout)?;
         let decoder = TokenDecoder::new(
             NAME,
@@ -119,7 +124,7 @@ impl LineCnnTransformer {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for LineCnnTransformerConfig {
     fn task(&self) -> Task {
         Task::Seq2Seq
     }

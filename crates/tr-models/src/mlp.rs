@@ -1,8 +1,5 @@
 //! `mlp`: the course's multi-layer perceptron for single characters
 //! (lab 1/2, trained on MNIST).
-//!
-//! `(B, C, H, W)` → flatten → `fc1` → ReLU → dropout → `fc2` → ReLU →
-//! dropout → `fc3` → `(B, classes)` logits. PyTorch default init.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -16,12 +13,12 @@ use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <MlpConfig as Variant<ModelConfig>>::NAME;
 
 /// Hyper-parameters (course defaults).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct MlpConfig {
     /// Width of the first hidden layer.
     pub fc1: usize,
     /// Width of the second hidden layer.
@@ -30,7 +27,7 @@ pub struct Config {
     pub fc_dropout: f64,
 }
 
-impl Default for Config {
+impl Default for MlpConfig {
     fn default() -> Self {
         Self {
             fc1: 1024,
@@ -40,7 +37,11 @@ impl Default for Config {
     }
 }
 
-/// The MLP classifier.
+/// `mlp`: the course's multi-layer perceptron for single characters
+/// (lab 1/2, trained on MNIST).
+///
+/// `(B, C, H, W)` → flatten → `fc1` → ReLU → dropout → `fc2` → ReLU →
+/// dropout → `fc3` → `(B, classes)` logits. PyTorch default init.
 #[derive(Clone, Debug)]
 pub struct Mlp {
     fc1: Linear,
@@ -52,7 +53,7 @@ pub struct Mlp {
 
 impl Mlp {
     /// Parameters `fc1`, `fc2`, `fc3` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(cfg: &MlpConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         spec.check_basic(NAME)?;
         check_positive(NAME, "fc1", cfg.fc1)?;
         check_positive(NAME, "fc2", cfg.fc2)?;
@@ -81,7 +82,7 @@ impl Mlp {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for MlpConfig {
     fn task(&self) -> Task {
         Task::Classify
     }

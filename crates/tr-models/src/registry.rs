@@ -15,7 +15,8 @@
 //! [`ModelConfig::set_str`]) come from the registry mechanism of
 //! [`tr_data::registry`](mod@tr_data::registry); what a model is beyond its config (task, default
 //! data, builder) is its [`ModelKind`], implemented in the model's own
-//! module. Adding a model is its module plus one line below.
+//! module. Adding a model is its module, one line below and its re-export
+//! at the crate root.
 
 use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
@@ -23,12 +24,12 @@ use candle_nn::{VarBuilder, VarMap};
 use crate::error::{Error, Result};
 use crate::model::{DataSpec, Model, Task};
 use crate::{
-    cnn, crnn, line_cnn, line_cnn_lstm, line_cnn_simple, line_cnn_transformer, mlp, params,
-    resnet_transformer,
+    params, CnnConfig, CrnnConfig, LineCnnConfig, LineCnnLstmConfig, LineCnnSimpleConfig,
+    LineCnnTransformerConfig, MlpConfig, ResnetTransformerConfig,
 };
 
 /// What a model of the zoo is beyond its hyper-parameters; implemented by
-/// each model's `Config` in the model's own module.
+/// each model's config type (`LineCnnConfig`, …) in the model's own module.
 pub trait ModelKind {
     /// The task the model's outputs are for.
     fn task(&self) -> Task;
@@ -48,14 +49,14 @@ tr_data::registry! {
         tag: "name",
         each: dyn ModelKind,
         error: Error,
-        "mlp" => Mlp(mlp::Config),
-        "cnn" => Cnn(cnn::Config),
-        "line-cnn-simple" => LineCnnSimple(line_cnn_simple::Config),
-        "line-cnn" => LineCnn(line_cnn::Config),
-        "line-cnn-lstm" => LineCnnLstm(line_cnn_lstm::Config),
-        "line-cnn-transformer" => LineCnnTransformer(line_cnn_transformer::Config),
-        "resnet-transformer" => ResnetTransformer(resnet_transformer::Config),
-        "crnn" => Crnn(crnn::Config),
+        "mlp" => Mlp(MlpConfig),
+        "cnn" => Cnn(CnnConfig),
+        "line-cnn-simple" => LineCnnSimple(LineCnnSimpleConfig),
+        "line-cnn" => LineCnn(LineCnnConfig),
+        "line-cnn-lstm" => LineCnnLstm(LineCnnLstmConfig),
+        "line-cnn-transformer" => LineCnnTransformer(LineCnnTransformerConfig),
+        "resnet-transformer" => ResnetTransformer(ResnetTransformerConfig),
+        "crnn" => Crnn(CrnnConfig),
     }
 }
 

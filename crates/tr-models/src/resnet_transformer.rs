@@ -1,27 +1,6 @@
 //! `resnet-transformer`: a ResNet-18 encoder and a Transformer decoder for
 //! paragraphs (lab 3/4 of 2022, IAM paragraphs 1×576×640, 84 classes,
 //! `output_len` 682).
-//!
-//! ```text
-//! encode: (B, C, H, W) → ResNet-18 body → (B, 512, H/32, W/32)
-//!         → 1×1 conv (encoder_projection) → (B, E, H', W') + 2-D positions
-//!         → flattened row by row                          = memory (B, H'·W', E)
-//! decode: as line-cnn-transformer (embedding · √E + positions, 4 post-norm
-//!         decoder layers, fc)
-//! ```
-//!
-//! Differences from the course, all documented choices:
-//!
-//! * the ResNet stem takes the data's channels (1 for grey) instead of
-//!   repeating grey into 3 channels: 6,272 fewer parameters, same function
-//!   family (see [`crate::layers::resnet`]);
-//! * `tf_fc_dim` defaults to 1024, the course's `TF_FC_DIM` constant; its
-//!   command-line default was `TF_DIM` (256) by mistake, so runs that did not
-//!   pass `--tf_fc_dim` used 256 — set `tf_fc_dim: 256` to reproduce those.
-//!
-//! Init: torchvision's for the ResNet, Kaiming-normal fan-out with the
-//! course's normal bias for the projection, `U(-0.1, 0.1)` for embedding and
-//! `fc`, PyTorch's for the decoder.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -30,21 +9,21 @@ use tr_data::registry::Variant;
 use tr_data::Vocabulary;
 
 use crate::error::{check_probability, Error};
-use crate::layers::resnet::RESNET_WIDTH;
+use crate::layers::RESNET_WIDTH;
 use crate::layers::{Conv2d, Conv2dSpec, LayerInit, PositionalEncodingImage, ResNet18};
 use crate::model::{check_input, DataSpec};
 use crate::model::{Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
-use crate::seq2seq::encoder_decoder::{EncoderDecoder, ImageEncoder};
+use crate::seq2seq::{EncoderDecoder, ImageEncoder};
 use crate::seq2seq::{TokenDecoder, TokenDecoderConfig};
 
 /// Registry name (written once, in the registration in [`crate::registry`]).
-pub const NAME: &str = <Config as Variant<ModelConfig>>::NAME;
+pub const NAME: &str = <ResnetTransformerConfig as Variant<ModelConfig>>::NAME;
 
-/// Hyper-parameters (course defaults, see the module docs on `tf_fc_dim`).
+/// Hyper-parameters (course defaults; on `tf_fc_dim` see [`ResnetTransformer`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Config {
+pub struct ResnetTransformerConfig {
     /// Model width `E` (divisible by 4 for the 2-D positional encoding).
     pub tf_dim: usize,
     /// Feed-forward hidden width.
@@ -63,7 +42,7 @@ pub struct Config {
     pub resnet_width: usize,
 }
 
-impl Default for Config {
+impl Default for ResnetTransformerConfig {
     fn default() -> Self {
         Self {
             tf_dim: 256,
@@ -99,13 +78,40 @@ impl ImageEncoder for ResnetEncoder {
     }
 }
 
-/// ResNet-18 encoder + Transformer decoder.
+/// `resnet-transformer`: a ResNet-18 encoder and a Transformer decoder for
+/// paragraphs (lab 3/4 of 2022, IAM paragraphs 1×576×640, 84 classes,
+/// `output_len` 682).
+///
+/// ```text
+/// encode: (B, C, H, W) → ResNet-18 body → (B, 512, H/32, W/32)
+///         → 1×1 conv (encoder_projection) → (B, E, H', W') + 2-D positions
+///         → flattened row by row                          = memory (B, H'·W', E)
+/// decode: as line-cnn-transformer (embedding · √E + positions, 4 post-norm
+///         decoder layers, fc)
+/// ```
+///
+/// Differences from the course, all documented choices:
+///
+/// * the ResNet stem takes the data's channels (1 for grey) instead of
+///   repeating grey into 3 channels: 6,272 fewer parameters, same function
+///   family (see [`crate::layers::ResNet18`]);
+/// * `tf_fc_dim` defaults to 1024, the course's `TF_FC_DIM` constant; its
+///   command-line default was `TF_DIM` (256) by mistake, so runs that did not
+///   pass `--tf_fc_dim` used 256 — set `tf_fc_dim: 256` to reproduce those.
+///
+/// Init: torchvision's for the ResNet, Kaiming-normal fan-out with the
+/// course's normal bias for the projection, `U(-0.1, 0.1)` for embedding and
+/// `fc`, PyTorch's for the decoder.
 pub type ResnetTransformer = EncoderDecoder<ResnetEncoder>;
 
 impl ResnetTransformer {
     /// Parameters `resnet.*` (torchvision names), `encoder_projection`,
     /// `embedding`, `fc`, `transformer_decoder.layers.*` under `vb`.
-    pub fn new(cfg: &Config, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
+    pub fn new(
+        cfg: &ResnetTransformerConfig,
+        spec: &DataSpec,
+        vb: VarBuilder,
+    ) -> crate::Result<Self> {
         spec.check_basic(NAME)?;
         check_probability(NAME, "pos_dropout", cfg.pos_dropout)?;
         if !cfg.tf_dim.is_multiple_of(4) {
@@ -162,7 +168,7 @@ impl ResnetTransformer {
     }
 }
 
-impl ModelKind for Config {
+impl ModelKind for ResnetTransformerConfig {
     fn task(&self) -> Task {
         Task::Seq2Seq
     }

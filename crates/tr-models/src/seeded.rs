@@ -24,11 +24,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// The seed-derivation rule, re-exported from its home
-/// [`tr_data::seeding`]: a variable's values are drawn from
-/// `derive_seed(seed, name)`, a run's streams from labels such as
-/// `"weights"` and `"dropout/{epoch}/{batch}"`.
-pub use tr_data::seeding::derive_seed;
+// The seed-derivation rule has one home, tr-data: a variable's values are
+// drawn from `derive_seed(seed, name)`, a run's streams from labels such as
+// `"weights"` and `"dropout/{epoch}/{batch}"`.
+use tr_data::seeding::derive_seed;
 
 /// Host values for one variable drawn as `init` asks, from `rng`.
 fn sample_init(init: Init, shape: &Shape, rng: &mut ChaCha8Rng) -> Vec<f32> {
@@ -121,7 +120,15 @@ impl SimpleBackend for SeededVarMap {
 }
 
 /// A `VarBuilder` that creates trainable variables in `map`, initialised
-/// reproducibly from `seed` (see the module docs).
+/// reproducibly from `seed`.
+///
+/// candle's CPU device cannot be seeded (`Device::set_seed` fails and
+/// `Tensor::rand*` draw from the thread RNG), so a model initialised through
+/// `VarBuilder::from_varmap` differs from run to run. This builder draws
+/// every variable on the host from a ChaCha generator seeded by
+/// `tr_data::seeding::derive_seed(seed, variable name)` — independent of the
+/// order in which layers are constructed — and honours candle's
+/// [`Init`] hints (constants, normal, uniform, Kaiming).
 pub fn seeded_var_builder(
     map: &VarMap,
     seed: u64,
@@ -143,7 +150,10 @@ thread_local! {
 }
 
 /// Re-seeds this thread's dropout generator (the trainer calls it before
-/// every step with a seed derived from the run seed and the global step).
+/// every step with a seed derived from the run seed and the global step), so
+/// a resumed run draws exactly the masks an uninterrupted run would have
+/// drawn. Every dropout of the zoo ([`crate::layers::Dropout`]) draws its
+/// mask from this generator.
 pub fn reseed_dropout(seed: u64) {
     DROPOUT_RNG.with(|r| *r.borrow_mut() = ChaCha8Rng::seed_from_u64(seed));
 }

@@ -2,37 +2,18 @@
 //! `resnet-transformer`: token embedding (scaled by `√E`) + 1-D positional
 //! encoding → Transformer decoder over the image memory → `fc` to class
 //! logits, with teacher forcing and greedy decoding.
-//!
-//! Greedy decoding follows the course's `predict`: the output starts with
-//! `<S>`, every step appends the arg-max token (first maximum on ties, as
-//! `torch.argmax`), and at the end every token after an `<E>` or `<P>` is set
-//! to `<P>`. Two differences, neither changing the tokens:
-//!
-//! * [`TokenDecoder::greedy`] caches keys and values (exact with a causal
-//!   mask, see [`crate::layers::transformer`]) instead of re-running the
-//!   decoder over the whole prefix each step ([`TokenDecoder::greedy_recompute`]
-//!   is the course's loop, kept as the reference);
-//! * decoding stops once every row has emitted an `<E>` or `<P>` at some
-//!   step. The course (paragraph model) stopped when all rows emitted one *at
-//!   the same step*; later steps only produce tokens the final padding pass
-//!   overwrites, so the result is identical and never takes longer.
-//!
-//! Probabilities are the softmax probability of each chosen token; the
-//! leading `<S>` and the forced `<P>` tokens get probability 1, so the
-//! product over a row is the probability of the decoded sequence.
-//!
-//! [`encoder_decoder::EncoderDecoder`] pairs the decoder with an image
-//! encoder: both Transformer models are that one type.
 
-pub mod encoder_decoder;
+mod encoder_decoder;
+
+pub use encoder_decoder::{EncoderDecoder, ImageEncoder};
 
 use candle_core::{DType, Result, Tensor, D};
 use candle_nn::VarBuilder;
 use tr_data::vocab::{END, PAD, START};
 
 use crate::error::{check_positive, check_probability, Error};
-use crate::layers::attention::{causal_mask, padding_mask};
-use crate::layers::init::symmetric_uniform;
+use crate::layers::symmetric_uniform;
+use crate::layers::{causal_mask, padding_mask};
 use crate::layers::{
     DecoderConfig, Embedding, LayerInit, Linear, PositionalEncoding, TransformerDecoder,
 };
@@ -55,6 +36,27 @@ pub struct TokenDecoderConfig {
 }
 
 /// Embedding, positional encoding, Transformer decoder and output layer.
+///
+/// Greedy decoding follows the course's `predict`: the output starts with
+/// `<S>`, every step appends the arg-max token (first maximum on ties, as
+/// `torch.argmax`), and at the end every token after an `<E>` or `<P>` is set
+/// to `<P>`. Two differences, neither changing the tokens:
+///
+/// * [`TokenDecoder::greedy`] caches keys and values (exact with a causal
+///   mask, see [`crate::layers::TransformerDecoder`]) instead of re-running the
+///   decoder over the whole prefix each step ([`TokenDecoder::greedy_recompute`]
+///   is the course's loop, kept as the reference);
+/// * decoding stops once every row has emitted an `<E>` or `<P>` at some
+///   step. The course (paragraph model) stopped when all rows emitted one *at
+///   the same step*; later steps only produce tokens the final padding pass
+///   overwrites, so the result is identical and never takes longer.
+///
+/// Probabilities are the softmax probability of each chosen token; the
+/// leading `<S>` and the forced `<P>` tokens get probability 1, so the
+/// product over a row is the probability of the decoded sequence.
+///
+/// [`EncoderDecoder`] pairs the decoder with an image
+/// encoder: both Transformer models are that one type.
 #[derive(Clone, Debug)]
 pub struct TokenDecoder {
     embedding: Embedding,
@@ -162,7 +164,7 @@ impl TokenDecoder {
         self.fc.forward(&out)
     }
 
-    /// Greedy decoding with a key/value cache; see the module docs.
+    /// Greedy decoding with a key/value cache (see [`TokenDecoder`]).
     pub fn greedy(&self, memory: &Tensor) -> Result<GreedyDecode> {
         let (b, _, _) = memory.dims3()?;
         let mut state = GreedyState::new(b, self.max_len, self.start, self.pad);

@@ -12,10 +12,10 @@ use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use common::{det_images, det_tensor, max_abs_diff};
 use tr_data::Vocabulary;
-use tr_models::layers::attention::{causal_mask, padding_mask};
+use tr_models::layers::{causal_mask, padding_mask};
 use tr_models::layers::{DecoderConfig, TransformerDecoder};
-use tr_models::line_cnn_transformer::{self, LineCnnTransformer};
 use tr_models::DataSpec;
+use tr_models::{LineCnnTransformer, LineCnnTransformerConfig};
 
 type Params = HashMap<String, Vec<f32>>;
 
@@ -241,8 +241,8 @@ fn incremental_steps_equal_the_full_pass() -> anyhow::Result<()> {
 #[test]
 fn greedy_with_cache_equals_recomputation() -> anyhow::Result<()> {
     let spec = DataSpec::new([1, 16, 96], Vocabulary::emnist(), Some(12));
-    let cfg = line_cnn_transformer::Config {
-        line_cnn: tr_models::line_cnn::Config {
+    let cfg = LineCnnTransformerConfig {
+        line_cnn: tr_models::LineCnnConfig {
             conv_dim: 4,
             fc_dim: 16,
             ..Default::default()

@@ -9,7 +9,7 @@ mod common;
 use candle_core::{Device, Tensor, Var};
 use candle_nn::VarMap;
 use common::{det_tensor, max_abs_diff, vb};
-use tr_models::layers::pool::max_pool2d_reference;
+use tr_models::layers::max_pool2d_reference;
 use tr_models::layers::{max_pool2d, Conv2d, Conv2dSpec, LayerInit, Lstm, LstmConfig};
 
 /// Absolute tolerance relative to the magnitude of `reference`.

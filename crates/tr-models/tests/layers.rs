@@ -7,7 +7,7 @@ mod common;
 use candle_core::{Device, Tensor};
 use candle_nn::VarMap;
 use common::{det_tensor, max_abs_diff};
-use tr_models::layers::positional::{image_table, sinusoid_table};
+use tr_models::layers::{image_table, sinusoid_table};
 use tr_models::layers::{max_pool2d, BatchNorm2d, Conv2d, Conv2dSpec, LayerInit};
 
 /// Direct convolution on the host: `x` (B, I, H, W), `w` (O, I, kh, kw).

@@ -6,9 +6,9 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarMap;
 use common::{build, det_images};
 use tr_data::Vocabulary;
-use tr_models::line_cnn::{self, LineCnn};
-use tr_models::resnet_transformer::{self, ResnetTransformer};
 use tr_models::{default_spec, DataSpec, ModelConfig, Task};
+use tr_models::{LineCnn, LineCnnConfig};
+use tr_models::{ResnetTransformer, ResnetTransformerConfig};
 
 #[test]
 fn classifiers_give_batch_by_classes() -> anyhow::Result<()> {
@@ -49,7 +49,7 @@ fn line_cnn_simple_overlapping_windows_match_the_cnn_per_window() -> anyhow::Res
         unreachable!()
     };
     let cnn_spec = DataSpec::new([1, 28, 28], Vocabulary::emnist(), None);
-    let cnn = tr_models::cnn::Cnn::new(&c.cnn, &cnn_spec, vb.pp("cnn"))?;
+    let cnn = tr_models::Cnn::new(&c.cnn, &cnn_spec, vb.pp("cnn"))?;
     for s in [0, 3, 6] {
         let single = cnn.forward(&x.narrow(3, s * 14, 28)?, false)?;
         let step = y.narrow(2, s, 1)?.squeeze(2)?;
@@ -63,11 +63,11 @@ fn line_cnn_gives_111_steps_and_limits_to_output_len() -> anyhow::Result<()> {
     let spec = default_spec("line-cnn")?;
     let varmap = VarMap::new();
     let vb = common::vb(&varmap);
-    let model = LineCnn::new(&line_cnn::Config::default(), &spec, vb)?;
+    let model = LineCnn::new(&LineCnnConfig::default(), &spec, vb)?;
     assert_eq!(model.output_steps(896), 111);
     let y = model.forward(&det_images(&[2, 1, 28, 896], 4)?, false)?;
     assert_eq!(y.dims(), &[2, 83, 111]);
-    let cfg = line_cnn::Config {
+    let cfg = LineCnnConfig {
         limit_output_length: true,
         ..Default::default()
     };
@@ -119,7 +119,7 @@ fn resnet_transformer_on_paragraph_sized_input() -> anyhow::Result<()> {
     let varmap = VarMap::new();
     // Shapes only: candle's (unseeded) initialiser is faster for 15.5M weights.
     let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
-    let model = ResnetTransformer::new(&resnet_transformer::Config::default(), &spec, vb)?;
+    let model = ResnetTransformer::new(&ResnetTransformerConfig::default(), &spec, vb)?;
     let x = det_images(&[1, 1, 576, 640], 7)?;
     let y = Tensor::new(&[[1u32, 20, 83, 45, 2]], &Device::Cpu)?;
     let logits = model.forward_teacher(&x, &y, false)?;

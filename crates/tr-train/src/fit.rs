@@ -11,7 +11,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tr_models::seeded::{derive_seed, reseed_dropout};
+use tr_data::seeding::derive_seed;
+use tr_models::reseed_dropout;
 
 use crate::checkpoint::{Checkpoint, CheckpointHeader, DataInfo};
 use crate::config::RunConfig;

@@ -13,9 +13,10 @@ use candle_core::{DType, Device, Var};
 use candle_nn::VarMap;
 use tr_data::datasets::{DataModule, Dataset};
 use tr_data::loader::{DataLoader, LoaderConfig};
+use tr_data::seeding::derive_seed;
 use tr_data::DataDir;
 use tr_lit::{LitModel, Objective};
-use tr_models::seeded::{derive_seed, seeded_var_builder};
+use tr_models::seeded_var_builder;
 use tr_models::{DataSpec, Model};
 
 use crate::checkpoint::Checkpoint;

@@ -103,7 +103,7 @@ fn run(
         cfg.set_str(k, v)?;
     }
     let varmap = VarMap::new();
-    let vb = tr_models::seeded::seeded_var_builder(&varmap, 0, DType::F32, &Device::Cpu);
+    let vb = tr_models::seeded_var_builder(&varmap, 0, DType::F32, &Device::Cpu);
     let model = cfg.build(&spec, vb)?;
     let mut opt = AdamW::new(
         varmap.all_vars(),
@@ -116,7 +116,7 @@ fn run(
     let b = 16;
     let mut losses = Vec::new();
     for step in 0..steps {
-        tr_models::seeded::reseed_dropout(step as u64);
+        tr_models::reseed_dropout(step as u64);
         let (x, y) = batch(&glyphs, b, 1000 + step as u64)?;
         let logits = model.forward(&x, true)?;
         let s = logits.dim(2)?;

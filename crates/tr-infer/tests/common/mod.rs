@@ -9,7 +9,7 @@ use candle_nn::{VarBuilder, VarMap};
 use image::{DynamicImage, GrayImage, Luma};
 use tr_data::Vocabulary;
 use tr_infer::artifact::{write_artifact, ArtifactSpec};
-use tr_models::seeded::seeded_var_builder;
+use tr_models::seeded_var_builder;
 use tr_models::{DataSpec, ModelConfig};
 
 /// Model input of the fixtures: 28 × 64.

@@ -1,39 +1,5 @@
 //! [`CharNgramLm`]: a character n-gram language model for beam-search CTC
 //! decoding, with interpolated Kneser–Ney smoothing.
-//!
-//! # Model
-//!
-//! Every training line is read as `<s>`×(n−1), its characters, `</s>`.
-//! The probability of a symbol `w` (a character, `</s>`, or `<unk>` for any
-//! character never seen in training) after the context `h` is the
-//! interpolated Kneser–Ney estimate (Chen & Goodman 1998, §3.4):
-//!
-//! ```text
-//! P_k(w | h) = max(a_k(h w) − D_k, 0) / A_k(h)  +  D_k · N_k(h) / A_k(h) · P_{k−1}(w | h⁻)
-//! P_0(w)     = 1 / |V|
-//! ```
-//!
-//! where `h⁻` drops the oldest symbol of `h`, `a_n` are the raw counts of the
-//! highest order, `a_k` (k < n) are *continuation* counts (how many distinct
-//! symbols precede `h w`), `A_k(h) = Σ_w a_k(h w)`, `N_k(h)` is the number of
-//! distinct `w` with `a_k(h w) > 0`, and an unseen context (`A_k(h) = 0`)
-//! passes its lower-order estimate through unchanged. The discount of each
-//! order is Ney's estimate `D_k = n₁ / (n₁ + 2 n₂)` from the numbers of
-//! n-grams seen once and twice (0.75 when it cannot be estimated), clamped to
-//! `[0.05, 0.95]`. `V` is the alphabet plus `</s>` and `<unk>`, so every
-//! conditional distribution sums to exactly 1 over `V`.
-//!
-//! Kneser–Ney was chosen over add-k (which gives far too much mass to unseen
-//! events at character level) and Witten–Bell (whose lower orders are plain
-//! frequencies): continuation counts make the backoff distributions favour
-//! characters that follow many contexts, which is what matters when the
-//! decoder extends a prefix the training text never contained.
-//!
-//! # Serialisation
-//!
-//! Only the alphabet and the highest-order counts are stored (every
-//! lower-order statistic is derived from them), so the serde form is compact
-//! and an inference artifact can ship the model as JSON.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -55,7 +21,42 @@ const FIRST_CHAR: u16 = 3;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LmState(u128);
 
-/// A character n-gram language model (see the module docs).
+/// A character n-gram language model for beam-search CTC decoding, with
+/// interpolated Kneser–Ney smoothing.
+///
+/// # Model
+///
+/// Every training line is read as `<s>`×(n−1), its characters, `</s>`.
+/// The probability of a symbol `w` (a character, `</s>`, or `<unk>` for any
+/// character never seen in training) after the context `h` is the
+/// interpolated Kneser–Ney estimate (Chen & Goodman 1998, §3.4):
+///
+/// ```text
+/// P_k(w | h) = max(a_k(h w) − D_k, 0) / A_k(h)  +  D_k · N_k(h) / A_k(h) · P_{k−1}(w | h⁻)
+/// P_0(w)     = 1 / |V|
+/// ```
+///
+/// where `h⁻` drops the oldest symbol of `h`, `a_n` are the raw counts of the
+/// highest order, `a_k` (k < n) are *continuation* counts (how many distinct
+/// symbols precede `h w`), `A_k(h) = Σ_w a_k(h w)`, `N_k(h)` is the number of
+/// distinct `w` with `a_k(h w) > 0`, and an unseen context (`A_k(h) = 0`)
+/// passes its lower-order estimate through unchanged. The discount of each
+/// order is Ney's estimate `D_k = n₁ / (n₁ + 2 n₂)` from the numbers of
+/// n-grams seen once and twice (0.75 when it cannot be estimated), clamped to
+/// `[0.05, 0.95]`. `V` is the alphabet plus `</s>` and `<unk>`, so every
+/// conditional distribution sums to exactly 1 over `V`.
+///
+/// Kneser–Ney was chosen over add-k (which gives far too much mass to unseen
+/// events at character level) and Witten–Bell (whose lower orders are plain
+/// frequencies): continuation counts make the backoff distributions favour
+/// characters that follow many contexts, which is what matters when the
+/// decoder extends a prefix the training text never contained.
+///
+/// # Serialisation
+///
+/// Only the alphabet and the highest-order counts are stored (every
+/// lower-order statistic is derived from them), so the serde form is compact
+/// and an inference artifact can ship the model as JSON.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(try_from = "StoredLm", into = "StoredLm")]
 pub struct CharNgramLm {
@@ -84,7 +85,7 @@ struct StoredLm {
 }
 
 impl CharNgramLm {
-    /// Trains an order-`order` model (1 ≤ order ≤ [`MAX_ORDER`]) on text lines.
+    /// Trains an order-`order` model (1 ≤ order ≤ 8) on text lines.
     pub fn train<'a>(order: usize, lines: impl IntoIterator<Item = &'a str>) -> Result<Self> {
         check_order(order)?;
         let lines: Vec<&str> = lines.into_iter().collect();

@@ -1,13 +1,14 @@
 //! Decoders: from a model's outputs to label sequences.
 //!
-//! * [`greedy`]: best-path CTC decoding (argmax, collapse repeats, drop
-//!   blanks), with each character's confidence and time step;
-//! * [`beam`]: CTC prefix beam search, optionally with a character n-gram
-//!   language model ([`lm::CharNgramLm`]) weighted by `α` plus an insertion
-//!   bonus `β`;
-//! * [`autoregressive`]: turns the tokens of a seq2seq model's
-//!   [`crate::Model::decode_greedy`] into labels, text and confidences;
-//! * [`positional`]: per-position arg-max of fixed-length outputs.
+//! | items | what |
+//! |---|---|
+//! | [`greedy_ctc`], [`greedy_ctc_batch`], [`greedy_ctc_labels`], [`collapse`] | best-path CTC decoding (argmax, collapse repeats, drop blanks), with each character's confidence and time step |
+//! | [`BeamSearch`], [`LmWeighting`], [`Hypothesis`] | CTC prefix beam search, optionally with a character n-gram language model weighted by `α` plus an insertion bonus `β` |
+//! | [`CharNgramLm`], [`LmState`] | the character n-gram language model (trained from text, saved as JSON) |
+//! | [`decode_seq2seq`] | the tokens of a seq2seq model's [`crate::Model::decode_greedy`] → labels, text and confidences |
+//! | [`decode_positional`], [`positional_labels`] | per-position arg-max of fixed-length outputs |
+//! | [`Frames`], [`frames_from_logits`], [`frames_from_log_probs_bsc`] | one sample's `(T, C)` log-probabilities on the host, what the CTC decoders read |
+//! | [`Decoded`] | labels with per-label confidences and time steps, what every decoder returns |
 //!
 //! Which decoded labels are text is one rule for training and inference,
 //! [`tr_data::content`] (`<S>` skipped, stop at the first `<E>`/`<P>`).
@@ -17,13 +18,13 @@
 //! Everything here is inference-side: `tr-infer` uses it directly and
 //! `tr-lit` re-exports it as `tr_lit::decoders`.
 
-pub mod autoregressive;
-pub mod beam;
-pub mod decoded;
-pub mod frames;
-pub mod greedy;
-pub mod lm;
-pub mod positional;
+mod autoregressive;
+mod beam;
+mod decoded;
+mod frames;
+mod greedy;
+mod lm;
+mod positional;
 
 pub use autoregressive::decode_seq2seq;
 pub use beam::{BeamSearch, Hypothesis, LmWeighting};

@@ -1,28 +1,28 @@
 //! Weight initialisation schemes of the course and of PyTorch's layer
 //! defaults, as [`candle_nn::Init`] values.
-//!
-//! | scheme | weight | bias | used by |
-//! |---|---|---|---|
-//! | [`LayerInit::Torch`] | `U(-1/√fan_in, 1/√fan_in)` | same | PyTorch `nn.Linear`/`nn.Conv2d` defaults (MLP, CNN, LSTM head, transformer FF) |
-//! | [`LayerInit::KaimingFanOut`] | `N(0, √(2/fan_out))` | `N(-1/√fan_out, 1/√fan_out)` | LineCNN convs and linears, ResNet projection |
-//! | [`LayerInit::Uniform`] | `U(-r, r)` | `0` | transformer token embedding and output `fc` (r = 0.1) |
-//! | [`LayerInit::KaimingNoBias`] | `N(0, √(2/fan_out))` | none | torchvision ResNet convs |
-//!
-//! The course's Kaiming bias line is `nn.init.normal_(bias, -bound, bound)`:
-//! `normal_` takes *mean* and *std*, so the bias is drawn from a normal with
-//! mean `-1/√fan_out` and standard deviation `1/√fan_out` — reproduced as
-//! written.
 
 use candle_nn::init::{FanInOut, NonLinearity, NormalOrUniform};
 use candle_nn::Init;
 
 /// How a linear or convolution layer is initialised.
+///
+/// | scheme | weight | bias | used by |
+/// |---|---|---|---|
+/// | [`LayerInit::Torch`] | `U(-1/√fan_in, 1/√fan_in)` | same | PyTorch `nn.Linear`/`nn.Conv2d` defaults (MLP, CNN, LSTM head, transformer FF) |
+/// | [`LayerInit::KaimingFanOut`] | `N(0, √(2/fan_out))` | `N(-1/√fan_out, 1/√fan_out)` | LineCNN convs and linears, ResNet projection |
+/// | [`LayerInit::Uniform`] | `U(-r, r)` | `0` | transformer token embedding and output `fc` (r = 0.1) |
+/// | [`LayerInit::KaimingNoBias`] | `N(0, √(2/fan_out))` | none | torchvision ResNet convs |
+///
+/// The course's Kaiming bias line is `nn.init.normal_(bias, -bound, bound)`:
+/// `normal_` takes *mean* and *std*, so the bias is drawn from a normal with
+/// mean `-1/√fan_out` and standard deviation `1/√fan_out` — reproduced as
+/// written.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LayerInit {
     /// PyTorch's default (`kaiming_uniform_(a=√5)`, i.e. `U(±1/√fan_in)`, bias alike).
     Torch,
     /// The course's `kaiming_normal_(mode="fan_out", nonlinearity="relu")`
-    /// with its normal bias (see the module docs).
+    /// with its normal bias (see above).
     KaimingFanOut,
     /// torchvision's ResNet conv init, for layers without bias.
     KaimingNoBias,

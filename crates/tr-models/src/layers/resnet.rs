@@ -23,10 +23,8 @@ use super::init::LayerInit;
 use super::norm::BatchNorm2d;
 use super::pool::{max_pool2d, pooled_size};
 
-/// Output channels of the body.
-pub const RESNET_DIM: usize = 512;
-
-/// Channels of torchvision's first stage (`RESNET_DIM / 8`).
+/// Channels of torchvision's first stage (the body's output has 8× as
+/// many: 512).
 pub const RESNET_WIDTH: usize = 64;
 
 /// torchvision's `BasicBlock`: two 3×3 convs with batch norm, residual add.

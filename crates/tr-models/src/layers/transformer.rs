@@ -135,7 +135,7 @@ impl DecoderLayer {
     }
 }
 
-/// A stack of [`DecoderLayer`]s (no final norm, as the course's
+/// A stack of post-norm decoder layers (no final norm, as the course's
 /// `nn.TransformerDecoder(layer, num_layers)`).
 #[derive(Clone, Debug)]
 pub struct TransformerDecoder {

@@ -22,7 +22,7 @@ pub fn det_images(shape: &[usize], seed: u32) -> Result<Tensor> {
 
 /// A reproducibly initialised `VarBuilder` (fixed seed) over `varmap`.
 pub fn vb(varmap: &VarMap) -> VarBuilder<'static> {
-    tr_models::seeded::seeded_var_builder(varmap, 42, DType::F32, &Device::Cpu)
+    tr_models::seeded_var_builder(varmap, 42, DType::F32, &Device::Cpu)
 }
 
 /// Builds `config` for `spec` into a fresh, reproducibly initialised `VarMap` on the CPU.
