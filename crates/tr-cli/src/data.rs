@@ -13,10 +13,10 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use tr_data::datasets::{DataModule, Dataset, DatasetConfig, Target};
-use tr_data::loader::{aug_seed, DataLoader, LoaderConfig};
-use tr_data::paths::DataDir;
 use tr_data::render::{render_grid, save_png, GridOptions, Tile};
-use tr_data::stats::DataStats;
+use tr_data::DataDir;
+use tr_data::DataStats;
+use tr_data::{aug_seed, DataLoader, LoaderConfig};
 
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image::DynamicImage;
-use tr_data::image_tensor::tensor_to_images;
+use tr_data::tensor_to_images;
 use tr_infer::{LineTextRecognizer, Preprocessing};
 use tr_train::{Override, RunConfig};
 use tr_train::{Session, Split};

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use tr_data::layout::filter::LineFilter;
+use tr_data::layout::LineFilter;
 use tr_data::layout::{
     crop_line, load_page_image, read_page, CropOptions, Page, ReadOptions, SkipReason,
 };

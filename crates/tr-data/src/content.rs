@@ -1,22 +1,4 @@
 //! The content rule: which labels of a sequence are its text.
-//!
-//! Targets are laid out `<S>? text <E>? <P>*` (see
-//! [`crate::Vocabulary::encode_padded`]), and every reader of model output —
-//! training metrics, sample pictures, inference — must agree on what text a
-//! label sequence stands for. One rule, here, for all of them:
-//!
-//! * `<S>` is skipped;
-//! * reading stops at the first `<E>` **or** `<P>`: both end a line
-//!   (padding only ever follows the text, and greedy seq2seq decoding pads
-//!   after either), so nothing after them is text;
-//! * every other special token (`<B>`, any `<X>`) is skipped;
-//! * everything else is text, including labels outside the vocabulary
-//!   (spelling them is an error the caller reports with the position).
-//!
-//! Before this rule had one home, training stopped at `<P>` but inference
-//! and [`crate::Vocabulary::decode`] skipped it and read on (`a <P> b` was
-//! "a" in the metrics and "ab" in `htr predict`), and a CTC output `a <E> b`
-//! was "ab" in the metrics and "a" in `htr predict`.
 
 use crate::vocab::{Vocabulary, END, PAD, START};
 
@@ -32,6 +14,24 @@ pub enum Role {
 }
 
 /// The content rule of one vocabulary, precomputed per label.
+///
+/// Targets are laid out `<S>? text <E>? <P>*` (see
+/// [`crate::Vocabulary::encode_padded`]), and every reader of model output —
+/// training metrics, sample pictures, inference — must agree on what text a
+/// label sequence stands for. One rule, here, for all of them:
+///
+/// * `<S>` is skipped;
+/// * reading stops at the first `<E>` **or** `<P>`: both end a line
+///   (padding only ever follows the text, and greedy seq2seq decoding pads
+///   after either), so nothing after them is text;
+/// * every other special token (`<B>`, any `<X>`) is skipped;
+/// * everything else is text, including labels outside the vocabulary
+///   (spelling them is an error the caller reports with the position).
+///
+/// Before this rule had one home, training stopped at `<P>` but inference
+/// and [`crate::Vocabulary::decode`] skipped it and read on (`a <P> b` was
+/// "a" in the metrics and "ab" in `htr predict`), and a CTC output `a <E> b`
+/// was "ab" in the metrics and "a" in `htr predict`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContentRule {
     roles: Vec<Role>,

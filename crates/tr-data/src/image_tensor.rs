@@ -1,12 +1,4 @@
 //! Grey images ⇄ `f32` tensors.
-//!
-//! Images are grey `u8`, ink bright (255) on black (0), the polarity of the
-//! course's EMNIST and IAM data. As tensors they are `f32` in `[0, 1]`
-//! (`value / 255`): a batch is `(B, 1, H, W)`, one image `(1, H, W)`.
-//! Converting back clamps to `[0, 1]` and rounds, so `u8 → f32 → u8` is
-//! exact.
-//!
-//! Part of the light core: only `candle-core` and `image` are needed.
 
 use std::borrow::Borrow;
 
@@ -16,6 +8,14 @@ use image::GrayImage;
 use crate::error::{Error, Result};
 
 /// Stacks same-sized grey images into a `(B, 1, H, W)` `f32` tensor in `[0, 1]`.
+///
+/// Images are grey `u8`, ink bright (255) on black (0), the polarity of the
+/// course's EMNIST and IAM data. As tensors they are `f32` in `[0, 1]`
+/// (`value / 255`): a batch is `(B, 1, H, W)`, one image `(1, H, W)`.
+/// Converting back clamps to `[0, 1]` and rounds, so `u8 → f32 → u8` is
+/// exact.
+///
+/// Part of the light core: only `candle-core` and `image` are needed.
 ///
 /// An empty slice, or an image whose size differs from the first one, is an
 /// error naming the image's position and both sizes.

@@ -1,17 +1,4 @@
 //! Where data lives: the data root, raw dataset files and caches.
-//!
-//! The root is, in order: an explicit path (`--data-dir`), the environment
-//! variable `TR_DATA_DIR`, then `./data`. Inside it:
-//!
-//! * raw files of dataset `<name>` are looked up in `<root>/downloaded/<name>/`
-//!   (what `cargo xtask download <name>` fills) and, as a fallback, in
-//!   `<root>/<name>/` — so a read-only folder laid out as `<name>/<files>`
-//!   (e.g. `--data-dir /work/shared/data`) works directly;
-//! * caches (synthetic lines, ...) go to `<root>/processed/`, or to the
-//!   directory named by `TR_CACHE_DIR` (needed when the root is read-only).
-//!
-//! A missing raw file is [`Error::MissingData`] whose hint is the command
-//! that fetches it.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +34,19 @@ fn env_path(name: &str) -> Option<PathBuf> {
 }
 
 /// A resolved data root plus its cache directory.
+///
+/// The root is, in order: an explicit path (`--data-dir`), the environment
+/// variable `TR_DATA_DIR`, then `./data`. Inside it:
+///
+/// * raw files of dataset `<name>` are looked up in `<root>/downloaded/<name>/`
+///   (what `cargo xtask download <name>` fills) and, as a fallback, in
+///   `<root>/<name>/` — so a read-only folder laid out as `<name>/<files>`
+///   (e.g. `--data-dir /work/shared/data`) works directly;
+/// * caches (synthetic lines, ...) go to `<root>/processed/`, or to the
+///   directory named by `TR_CACHE_DIR` (needed when the root is read-only).
+///
+/// A missing raw file is [`Error::MissingData`] whose hint is the command
+/// that fetches it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataDir {
     root: PathBuf,

@@ -1,20 +1,6 @@
 //! Seeds derived from one seed: the single rule every crate uses to split a
 //! run's seed into independent random streams (light core, so `tr-models`
 //! and `tr-infer` share it with the datasets).
-//!
-//! A stream is named by a **path of integers** (`[split, index]` for a
-//! synthetic line, `[index]` for an augmentation), by a **text label**
-//! (`"weights"`, `"data-order"`, `"dropout/{epoch}/{batch}"`, a model
-//! variable's name) or by a **chain** (the batch loader's `[epoch, index]`).
-//! The three namings mix differently — they were three functions once
-//! (tr-data's datasets, tr-models, the loader), and data caches, split
-//! permutations, initial weights, sample orders, augmentations and dropout
-//! masks of existing runs depend on their exact values — so [`derive_seed`]
-//! keeps every mix bit for bit; the tests pin known outputs.
-//!
-//! Synthesis draws each item's randomness from `rng_for(seed, &[split, index])`
-//! instead of one sequential generator, so the result does not depend on the
-//! order (or the number of threads) in which items are produced.
 
 use std::borrow::Cow;
 
@@ -85,6 +71,26 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// The seed of `stream` under `seed`.
+///
+/// Seeds derived from one seed: the single rule every crate uses to split a
+/// run's seed into independent random streams (light core, so `tr-models`
+/// and `tr-infer` share it with the datasets).
+///
+/// A stream is named by a **path of integers** (`[split, index]` for a
+/// synthetic line, `[index]` for an augmentation), by a **text label**
+/// (`"weights"`, `"data-order"`, `"dropout/{epoch}/{batch}"`, a model
+/// variable's name) or by a **chain** (the batch loader's `[epoch, index]`).
+/// The three namings mix differently — they were three functions once
+/// (tr-data's datasets, tr-models, the loader), and data caches, split
+/// permutations, initial weights, sample orders, augmentations and dropout
+/// masks of existing runs depend on their exact values — so [`derive_seed`]
+/// keeps every mix bit for bit; the tests pin known outputs.
+///
+/// Synthesis draws each item's randomness from `rng_for(seed, &[split, index])`
+/// instead of one sequential generator, so the result does not depend on the
+/// order (or the number of threads) in which items are produced.
+///
+/// The mixes:
 ///
 /// * a path folds SplitMix64 over its parts: `mix(mix(seed) ^ mix(p0))`, …;
 /// * a chain folds it over the raw parts: `mix(mix(seed) ^ p0)`, …;

@@ -1,10 +1,5 @@
 //! Statistics of a [`DataModule`]: split sizes, image shapes, label lengths
 //! and class/symbol frequencies, with a compact text report (`htr data stats`).
-//!
-//! Targets are read with [`Dataset::target`] in parallel (rayon), so
-//! datasets that keep labels apart from images never decode an image here:
-//! the 116k EMNIST samples or 14k synthetic lines take seconds. Only the
-//! first image of each split is loaded, to check the declared input shape.
 
 use std::fmt;
 
@@ -96,6 +91,11 @@ impl SplitStats {
 }
 
 /// Statistics of a whole data module.
+///
+/// Targets are read with [`Dataset::target`] in parallel (rayon), so
+/// datasets that keep labels apart from images never decode an image here:
+/// the 116k EMNIST samples or 14k synthetic lines take seconds. Only the
+/// first image of each split is loaded, to check the declared input shape.
 #[derive(Clone, Debug, Serialize)]
 pub struct DataStats {
     pub name: String,

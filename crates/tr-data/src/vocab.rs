@@ -1,19 +1,4 @@
 //! The symbol vocabulary: characters and special tokens ⇄ label indices.
-//!
-//! The course's line vocabulary has 83 symbols, in this order (index = label):
-//!
-//! | index | symbols |
-//! |---|---|
-//! | 0–3 | `<B>` (CTC blank), `<S>` (start), `<E>` (end), `<P>` (padding) |
-//! | 4–13 | `0`–`9` |
-//! | 14–39 | `A`–`Z` |
-//! | 40–65 | `a`–`z` |
-//! | 66–82 | space and `!"#&'()*+,-./:;?` |
-//!
-//! [`Vocabulary::paragraphs`] appends `\n` (index 83) for paragraph models.
-//! A vocabulary travels inside every checkpoint and model artifact (as its
-//! list of symbols, see [`Vocabulary::symbols`]) so that a model is never
-//! decoded with the wrong mapping.
 
 use std::collections::HashMap;
 
@@ -39,6 +24,21 @@ pub const SPECIAL_TOKENS: [&str; 4] = [BLANK, START, END, PAD];
 pub const IAM_EXTRA_CHARS: &str = " !\"#&'()*+,-./:;?";
 
 /// An ordered list of symbols; a symbol's position is its label index.
+///
+/// The course's line vocabulary has 83 symbols, in this order (index = label):
+///
+/// | index | symbols |
+/// |---|---|
+/// | 0–3 | `<B>` (CTC blank), `<S>` (start), `<E>` (end), `<P>` (padding) |
+/// | 4–13 | `0`–`9` |
+/// | 14–39 | `A`–`Z` |
+/// | 40–65 | `a`–`z` |
+/// | 66–82 | space and `!"#&'()*+,-./:;?` |
+///
+/// [`Vocabulary::paragraphs`] appends `\n` (index 83) for paragraph models.
+/// A vocabulary travels inside every checkpoint and model artifact (as its
+/// list of symbols, see [`Vocabulary::symbols`]) so that a model is never
+/// decoded with the wrong mapping.
 ///
 /// Symbols are either one character or a special token written `<X>`.
 /// Serialises as the plain list of symbols.
@@ -236,7 +236,7 @@ impl Vocabulary {
         Ok(Tensor::from_vec(flat, (texts.len(), length), device)?)
     }
 
-    /// Decodes labels to text by the content rule ([`crate::content`]):
+    /// Decodes labels to text by the content rule ([`crate::ContentRule`]):
     /// `<S>` and other special tokens are skipped, reading stops at the
     /// first `<E>` or `<P>` (what follows is padding by definition).
     /// Out-of-range indices in the text are an error naming their position.

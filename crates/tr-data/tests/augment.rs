@@ -5,7 +5,7 @@ use image::{GrayImage, Luma};
 use tr_data::augment::{
     adjust_brightness, affine, inverse_affine_matrix, AffineParams, LineAugmentation, RandomAffine,
 };
-use tr_data::seeding::rng_for;
+use tr_data::rng_for;
 
 fn pattern(w: u32, h: u32) -> GrayImage {
     GrayImage::from_fn(w, h, |x, y| Luma([((x * 37 + y * 11) % 256) as u8]))

@@ -8,11 +8,11 @@
 mod layout_common;
 
 use layout_common::{iam_form_xml, page_image, save, write, HandLine};
-use tr_data::layout::iam_forms::{read_iam_form, IamForm, LINE_PADDING, MAX_LINE_HEIGHT};
 use tr_data::layout::{
     crop_line, load_page_image, read_page, CropOptions, LayoutError, LayoutFormat, ReadOptions,
     SkipReason,
 };
+use tr_data::layout::{read_iam_form, IamForm, LINE_PADDING, MAX_LINE_HEIGHT};
 
 fn line<'a>(id: &'a str, text: &'a str, y: i64) -> HandLine<'a> {
     HandLine {

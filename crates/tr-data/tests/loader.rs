@@ -8,7 +8,7 @@ use std::sync::Arc;
 use candle_core::Device;
 use image::{GrayImage, Luma};
 use tr_data::datasets::{Dataset, Sample, Target};
-use tr_data::loader::{aug_seed, Batch, DataLoader, LoaderConfig};
+use tr_data::{aug_seed, Batch, DataLoader, LoaderConfig};
 use tr_data::{Error, Result};
 
 /// `len` 3x4 images whose pixels encode `(index, aug_seed)`; class target

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use candle_core::Device;
 use image::GrayImage;
 use tr_data::datasets::{Dataset, Sample, Target};
-use tr_data::loader::{DataLoader, LoaderConfig};
 use tr_data::Result;
+use tr_data::{DataLoader, LoaderConfig};
 
 /// A dataset whose samples take 5 ms each to load.
 struct Slow {

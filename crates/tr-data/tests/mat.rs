@@ -5,7 +5,7 @@ mod common;
 
 use common::mat_writer::{MatValue, MatWriter};
 use common::write;
-use tr_data::readers::mat::{read_mat, take_variable, MatClass, MatData};
+use tr_data::readers::{read_mat, take_variable, MatClass, MatData};
 
 fn sample_vars() -> Vec<(&'static str, MatValue)> {
     vec![

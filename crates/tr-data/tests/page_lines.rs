@@ -10,9 +10,8 @@ mod layout_common;
 use std::path::{Path, PathBuf};
 
 use layout_common::{page_image, save, write};
-use tr_data::datasets::page_lines::PageLinesConfig;
-use tr_data::datasets::{DataModule, DatasetConfig, Target};
-use tr_data::paths::DataDir;
+use tr_data::datasets::{DataModule, DatasetConfig, PageLinesConfig, Target};
+use tr_data::DataDir;
 
 /// A PAGE file with one region of `texts.len()` lines, 30 px tall each, on a 200×(40·n) page.
 fn page_xml(image: &str, texts: &[&str]) -> String {
@@ -148,9 +147,7 @@ fn lines_vocabulary_labels_and_unknown_characters() {
     assert!(sample.image.get_pixel(20, 8).0[0] > 200);
     assert_eq!(sample.image.get_pixel(95, 0).0[0], 0);
 
-    let stats = tr_data::stats::DataStats::compute(&module)
-        .unwrap()
-        .to_string();
+    let stats = tr_data::DataStats::compute(&module).unwrap().to_string();
     assert!(
         stats.contains("characters not in the vocabulary"),
         "{stats}"

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{gzip, idx_bytes, write, zip_bytes};
-use tr_data::readers::brown::{clean_text, read_brown_zip};
+use tr_data::readers::{clean_text, read_brown_zip};
 use tr_data::readers::{
     read_emnist_mapping, read_iam_lines, read_idx, transpose_images, SegmentationStatus,
 };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use image::GrayImage;
 use tr_data::datasets::{DataModule, Dataset, PoolInfo, Sample, Target, TargetKind};
-use tr_data::stats::{DataStats, SplitStats};
+use tr_data::{DataStats, SplitStats};
 use tr_data::{Result, Vocabulary};
 
 /// Fixed targets with 4x2 images. `get` only works for sample 0, so the

@@ -6,12 +6,12 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use tr_data::datasets::image_set::ImageSet;
-use tr_data::datasets::line_synthesis::{render_line, synthesize_lines, GlyphPool, LineGeometry};
-use tr_data::datasets::sentence_generator::SentenceGenerator;
+use tr_data::datasets::ImageSet;
+use tr_data::datasets::SentenceGenerator;
+use tr_data::datasets::{render_line, synthesize_lines, GlyphPool, LineGeometry};
 use tr_data::datasets::{DataModule, DatasetConfig, EmnistLines2Config, EmnistLinesConfig, Target};
 use tr_data::readers::read_brown_zip;
-use tr_data::seeding::rng_for;
+use tr_data::rng_for;
 use tr_data::{DataDir, Vocabulary};
 
 /// A data root with EMNIST (train ink rows 0..14, test ink rows 14..28) and Brown.

@@ -7,7 +7,7 @@ mod common;
 
 use candle_core::Device;
 use image::{DynamicImage, ImageBuffer, Luma, Rgb, Rgba};
-use tr_data::image_tensor::images_to_tensor;
+use tr_data::images_to_tensor;
 use tr_infer::artifact::{write_artifact, ArtifactSpec};
 use tr_infer::{
     load_image, DecoderConfig, LineTextRecognizer, LmConfig, ParagraphTextRecognizer,

@@ -27,7 +27,7 @@ use rand_distr::{Distribution, StandardNormal};
 // The seed-derivation rule has one home, tr-data: a variable's values are
 // drawn from `derive_seed(seed, name)`, a run's streams from labels such as
 // `"weights"` and `"dropout/{epoch}/{batch}"`.
-use tr_data::seeding::derive_seed;
+use tr_data::derive_seed;
 
 /// Host values for one variable drawn as `init` asks, from `rng`.
 fn sample_init(init: Init, shape: &Shape, rng: &mut ChaCha8Rng) -> Vec<f32> {
@@ -126,7 +126,7 @@ impl SimpleBackend for SeededVarMap {
 /// `Tensor::rand*` draw from the thread RNG), so a model initialised through
 /// `VarBuilder::from_varmap` differs from run to run. This builder draws
 /// every variable on the host from a ChaCha generator seeded by
-/// `tr_data::seeding::derive_seed(seed, variable name)` — independent of the
+/// `tr_data::derive_seed(seed, variable name)` — independent of the
 /// order in which layers are constructed — and honours candle's
 /// [`Init`] hints (constants, normal, uniform, Kaiming).
 pub fn seeded_var_builder(

@@ -9,7 +9,7 @@ pub use encoder_decoder::{EncoderDecoder, ImageEncoder};
 
 use candle_core::{DType, Result, Tensor, D};
 use candle_nn::VarBuilder;
-use tr_data::vocab::{END, PAD, START};
+use tr_data::{END, PAD, START};
 
 use crate::error::{check_positive, check_probability, Error};
 use crate::layers::symmetric_uniform;

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tr_data::image_tensor::tensor_to_images;
-use tr_data::loader::DataLoader;
 use tr_data::render::{render_grid, save_png, GridOptions, Tile};
+use tr_data::tensor_to_images;
+use tr_data::DataLoader;
 
 use crate::config::RunConfig;
 use crate::error::Result;

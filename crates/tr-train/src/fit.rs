@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use tr_data::seeding::derive_seed;
+use tr_data::derive_seed;
 use tr_models::reseed_dropout;
 
 use crate::checkpoint::{Checkpoint, CheckpointHeader, DataInfo};
@@ -220,7 +220,7 @@ impl Fit {
     }
 
     /// One training epoch (or its remainder after a mid-epoch resume).
-    fn train_epoch(&mut self, loader: &tr_data::loader::DataLoader) -> Result<EpochEnd> {
+    fn train_epoch(&mut self, loader: &tr_data::DataLoader) -> Result<EpochEnd> {
         let epoch = self.state.epoch;
         let n_batches = loader.num_batches();
         let accumulate = self.cfg().accumulate_grad_batches as usize;

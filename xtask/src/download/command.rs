@@ -72,14 +72,14 @@ pub fn run(args: &DownloadArgs) -> Result<Summary> {
 
 /// The data root: `explicit`, else `$TR_DATA_DIR`, else `<workspace>/data`
 /// when run through cargo (which sets `CARGO_MANIFEST_DIR` to `xtask/`),
-/// else `./data` — [`tr_data::paths::resolve_root`] with the workspace's
+/// else `./data` — [`tr_data::resolve_root`] with the workspace's
 /// `data/` as the default.
 pub fn data_root(explicit: Option<&Path>) -> PathBuf {
     let default = workspace_root().map_or_else(
-        || PathBuf::from(tr_data::paths::DEFAULT_DATA_DIR),
-        |w| w.join(tr_data::paths::DEFAULT_DATA_DIR),
+        || PathBuf::from(tr_data::DEFAULT_DATA_DIR),
+        |w| w.join(tr_data::DEFAULT_DATA_DIR),
     );
-    tr_data::paths::resolve_root(explicit, default)
+    tr_data::resolve_root(explicit, default)
 }
 
 /// The workspace root when this runs under cargo: the parent of `xtask/`.

@@ -42,7 +42,7 @@ pub struct Request<'a> {
 }
 
 /// `<root>/downloaded/<name>`: where dataset `name`'s files go (the layout
-/// `tr_data::paths::DataDir::downloaded` reads).
+/// `tr_data::DataDir::downloaded` reads).
 pub fn dataset_dir(root: &Path, name: &str) -> PathBuf {
     root.join("downloaded").join(name)
 }

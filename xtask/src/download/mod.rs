@@ -19,7 +19,7 @@
 //! | [`command`] | CLI arguments, data-root resolution, printed summary |
 //!
 //! This module does not read datasets: `tr-data` does, from the layout
-//! written here (`tr_data::paths::DataDir::downloaded`).
+//! written here (`tr_data::DataDir::downloaded`).
 
 pub mod acceptance;
 pub mod command;

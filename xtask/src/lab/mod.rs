@@ -34,7 +34,7 @@ pub struct LabArgs {
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
     /// Data directory (else `TR_DATA_DIR`, else `./data`).
-    #[arg(long, env = tr_data::paths::DATA_DIR_ENV)]
+    #[arg(long, env = tr_data::DATA_DIR_ENV)]
     pub data_dir: Option<PathBuf>,
     /// Where run directories go.
     #[arg(long, default_value = "runs")]

@@ -104,22 +104,6 @@ impl ImageClassDataset {
         }
         Ok(Self { set, indices })
     }
-
-    /// Every image of `set`, in order.
-    pub fn all(set: Arc<ImageSet>) -> Self {
-        let indices = (0..set.len()).collect();
-        Self { set, indices }
-    }
-
-    /// The positions in the shared set of this dataset's samples.
-    pub fn indices(&self) -> &[usize] {
-        &self.indices
-    }
-
-    /// The shared image set.
-    pub fn set(&self) -> &Arc<ImageSet> {
-        &self.set
-    }
 }
 
 impl Dataset for ImageClassDataset {

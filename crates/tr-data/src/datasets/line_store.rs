@@ -222,6 +222,7 @@ impl StoreCache {
     }
 
     /// The cache file.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -4,36 +4,36 @@
 //! Each dataset lives in its own module (`mnist`, `emnist`, `emnist_lines`,
 //! `emnist_lines2`, `fake_images`); [`DatasetConfig`] (in `registry`) picks
 //! one by name and builds its [`DataModule`]. Where the files are looked up:
-//! [`crate::paths::DataDir`].
+//! [`crate::DataDir`].
 
 #[cfg(feature = "candle-datasets")]
 mod candle_interop;
-pub mod emnist;
-pub mod emnist_lines;
-pub mod emnist_lines2;
-pub mod emnist_source;
-pub mod fake_images;
-pub mod font_lines;
-pub mod font_render;
-pub mod iam;
-pub mod image_set;
-pub mod line_cache;
-pub mod line_recipe;
-pub mod line_store;
-pub mod line_synthesis;
-pub mod mixture;
-pub mod mnist;
-pub mod page_lines;
-pub mod page_paragraphs;
-pub mod page_source;
-pub mod real_lines;
-pub mod registry;
-pub mod sentence_generator;
-pub mod split;
-pub mod synthetic_lines;
-pub mod synthetic_paragraphs;
-pub mod text_norm;
-pub mod text_vocab;
+pub(crate) mod emnist;
+pub(crate) mod emnist_lines;
+pub(crate) mod emnist_lines2;
+pub(crate) mod emnist_source;
+pub(crate) mod fake_images;
+pub(crate) mod font_lines;
+pub(crate) mod font_render;
+pub(crate) mod iam;
+pub(crate) mod image_set;
+pub(crate) mod line_cache;
+pub(crate) mod line_recipe;
+pub(crate) mod line_store;
+pub(crate) mod line_synthesis;
+pub(crate) mod mixture;
+pub(crate) mod mnist;
+pub(crate) mod page_lines;
+pub(crate) mod page_paragraphs;
+pub(crate) mod page_source;
+pub(crate) mod real_lines;
+pub(crate) mod registry;
+pub(crate) mod sentence_generator;
+pub(crate) mod split;
+pub(crate) mod synthetic_lines;
+pub(crate) mod synthetic_paragraphs;
+pub(crate) mod text_norm;
+pub(crate) mod text_vocab;
 
 use std::sync::Arc;
 
@@ -51,12 +51,15 @@ pub use iam::{
     IamLinesConfig, IamOriginalAndSyntheticParagraphsConfig, IamParagraphsConfig,
     IamSyntheticParagraphsConfig,
 };
+pub use image_set::ImageSet;
+pub use line_synthesis::{render_line, synthesize_lines, GlyphPool, LineGeometry};
 pub use mixture::{MixtureConfig, MixturePart};
 pub use mnist::MnistConfig;
 pub use page_lines::PageLinesConfig;
 pub use page_paragraphs::PageParagraphsConfig;
 pub use real_lines::CropReport;
-pub use registry::DatasetConfig;
+pub use registry::{DatasetConfig, DatasetKind};
+pub use sentence_generator::SentenceGenerator;
 pub use split::Balance;
 pub use synthetic_paragraphs::SyntheticParagraphsConfig;
 

@@ -167,11 +167,6 @@ impl CropDataset {
         self
     }
 
-    /// The crops.
-    pub fn crops(&self) -> &LineSet {
-        &self.set
-    }
-
     fn out_of_range(&self, index: usize) -> Error {
         Error::invalid(
             "sample index",

@@ -113,11 +113,6 @@ impl LineDataset {
     pub fn new(lines: LineSplit, augment: Option<LineAugmentation>) -> Self {
         Self { lines, augment }
     }
-
-    /// The stored lines.
-    pub fn lines(&self) -> &LineSplit {
-        &self.lines
-    }
 }
 
 impl Dataset for LineDataset {

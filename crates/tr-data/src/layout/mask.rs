@@ -20,6 +20,7 @@ pub struct Mask {
 
 impl Mask {
     /// Whether pixel `(x, y)` is set.
+    #[cfg(test)]
     pub fn get(&self, x: usize, y: usize) -> bool {
         self.data[y * self.width + x]
     }

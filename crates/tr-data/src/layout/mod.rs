@@ -8,18 +8,14 @@
 //! datasets (`page-lines`, `page-paragraphs`, `iam-*`) and inference (which
 //! will also *write* pages) see one shape.
 //!
-//! | module | what |
-//! |---|---|
-//! | [`model`] | [`Page`], [`Region`], [`Line`], skip reasons, [`ReadOptions`] |
-//! | [`geometry`] | points, boxes, point-list parsing, polygon area |
-//! | [`xml`] | the safe element tree (no entity expansion, no DTDs, local names) |
-//! | [`alto`] | ALTO v2/v3/v4 |
-//! | [`pagexml`] | PAGE 2009–2019 |
-//! | [`mask`] | polygon rasterisation and dilation |
-//! | [`crop`] | line/region images: polygon or box, padding, scale, polarity, height |
-//! | [`resize`] | the grey triangle-filter resize the cropper uses |
-//! | `iam_forms` | IAM's form XML as the course reads it (feature `full`) |
-//! | `filter` | choosing lines by tag and text, with counted skips (feature `full`) |
+//! | items | what | module |
+//! |---|---|---|
+//! | [`Page`], [`Region`], [`Line`], [`LayoutFormat`], [`ReadOptions`], [`SkippedLine`], [`SkipReason`], [`count_skips`] | the page model, skip reasons | `model` |
+//! | [`read_page`], [`parse_page`], [`resolve_image`] | ALTO v2/v3/v4 (`alto`) and PAGE 2009–2019 (`pagexml`) on a safe element tree (`xml`: no entity expansion, no DTDs, local names) | `alto`, `pagexml`, `xml` |
+//! | [`BBox`], [`Point`] | points, boxes (point-list parsing, polygon area) | `geometry` |
+//! | [`crop_line`], [`crop_polygon`], [`crop_polygons`], [`load_page_image`], [`page_image`], [`CropOptions`], [`CropMode`], [`Paper`], [`PageImage`] | line/region images: polygon (rasterised and dilated, `mask`) or box, padding, scale, polarity, height (grey triangle-filter resize, `resize`) | `crop` |
+//! | `read_iam_form`, `IamForm` | IAM's form XML as the course reads it (feature `full`) | `iam_forms` |
+//! | `LineFilter` | choosing lines by tag and text, with counted skips (feature `full`) | `filter` |
 //!
 //! **Light core.** The model, the ALTO/PAGE readers and the cropper build
 //! without the `full` feature: their only extra dependency is `quick-xml`
@@ -34,28 +30,32 @@
 //! reader leaves it out and records a [`SkippedLine`] with its
 //! [`SkipReason`] in [`Page::skipped`], so callers can report counts.
 
-pub mod alto;
-pub mod crop;
-pub mod error;
+pub(crate) mod alto;
+pub(crate) mod crop;
+pub(crate) mod error;
 #[cfg(feature = "full")]
-pub mod filter;
-pub mod geometry;
+pub(crate) mod filter;
+pub(crate) mod geometry;
 #[cfg(feature = "full")]
-pub mod iam_forms;
-pub mod mask;
-pub mod model;
-pub mod pagexml;
-pub mod resize;
-pub mod xml;
+pub(crate) mod iam_forms;
+pub(crate) mod mask;
+pub(crate) mod model;
+pub(crate) mod pagexml;
+pub(crate) mod resize;
+pub(crate) mod xml;
 
 use std::path::{Path, PathBuf};
 
 pub use crop::{
-    crop_line, crop_polygon, crop_polygons, load_page_image, CropMode, CropOptions, PageImage,
-    Paper,
+    crop_line, crop_polygon, crop_polygons, load_page_image, page_image, CropMode, CropOptions,
+    PageImage, Paper,
 };
 pub use error::LayoutError;
+#[cfg(feature = "full")]
+pub use filter::LineFilter;
 pub use geometry::{BBox, Point};
+#[cfg(feature = "full")]
+pub use iam_forms::{read_iam_form, IamForm, LINE_PADDING, MAX_LINE_HEIGHT};
 pub use model::{
     count_skips, LayoutFormat, Line, Page, ReadOptions, Region, SkipReason, SkippedLine,
 };

@@ -1,21 +1,4 @@
 //! The batch loader: a [`Dataset`] → an iterator of [`Batch`]es per epoch.
-//!
-//! * **Order.** Each epoch visits the loader's samples (the whole dataset or
-//!   an explicit index list) in a permutation drawn from `(seed, epoch)` when
-//!   `shuffle` is on, in index order otherwise; consecutive runs of
-//!   `batch_size` form the batches, the last one shorter unless `drop_last`.
-//! * **Determinism.** Sample `i` of epoch `e` is loaded with
-//!   `aug_seed = `[`aug_seed`]`(seed, e, i)`, so batches are bit-identical
-//!   whatever `num_workers` is and whichever thread loaded them.
-//! * **Background loading.** With `num_workers > 0`, worker threads load
-//!   whole batches ahead of the consumer, at most `prefetch` in flight, and
-//!   hand them over in order (see [`prefetch`]); with `num_workers == 0`
-//!   batches load on the calling thread on demand, as PyTorch does.
-//! * **Resuming.** [`DataLoader::epoch_from`] starts an epoch at a batch
-//!   position without loading the batches before it.
-//! * **Subsets.** [`DataLoader::with_indices`] restricts the loader to fixed
-//!   samples (`overfit_batches`), [`DataLoader::with_limit`] to the first
-//!   batches of every epoch (`limit_train_batches` and friends).
 
 mod collate;
 mod prefetch;
@@ -100,7 +83,7 @@ impl LoaderConfig {
 }
 
 /// The augmentation seed of sample `index` in `epoch`: the SplitMix64
-/// chain `[epoch, index]` of [`crate::seeding`].
+/// chain `[epoch, index]` of [`crate::derive_seed`].
 pub fn aug_seed(seed: u64, epoch: u64, index: usize) -> u64 {
     derive_seed(seed, Stream::chain(&[epoch, index as u64]))
 }
@@ -110,7 +93,24 @@ fn order_seed(seed: u64, epoch: u64) -> u64 {
     derive_seed(seed ^ 0x5348_5546_464c_4521, Stream::chain(&[epoch]))
 }
 
-/// Batches of a dataset, epoch by epoch (see the module docs).
+/// Batches of a dataset, epoch by epoch.
+///
+/// * **Order.** Each epoch visits the loader's samples (the whole dataset or
+///   an explicit index list) in a permutation drawn from `(seed, epoch)` when
+///   `shuffle` is on, in index order otherwise; consecutive runs of
+///   `batch_size` form the batches, the last one shorter unless `drop_last`.
+/// * **Determinism.** Sample `i` of epoch `e` is loaded with
+///   `aug_seed = `[`aug_seed`]`(seed, e, i)`, so batches are bit-identical
+///   whatever `num_workers` is and whichever thread loaded them.
+/// * **Background loading.** With `num_workers > 0`, worker threads load
+///   whole batches ahead of the consumer, at most `prefetch` in flight, and
+///   hand them over in order; with `num_workers == 0`
+///   batches load on the calling thread on demand, as PyTorch does.
+/// * **Resuming.** [`DataLoader::epoch_from`] starts an epoch at a batch
+///   position without loading the batches before it.
+/// * **Subsets.** [`DataLoader::with_indices`] restricts the loader to fixed
+///   samples (`overfit_batches`), [`DataLoader::with_limit`] to the first
+///   batches of every epoch (`limit_train_batches` and friends).
 #[derive(Clone)]
 pub struct DataLoader {
     dataset: Arc<dyn Dataset>,

@@ -230,7 +230,7 @@ fn set_with<R: Registry>(
 ///         tag: "name",                        // the field naming the variant
 ///         each: dyn crate::ModelKind,         // optional: `fn kind(&self) -> &dyn ModelKind`
 ///         error: crate::Error,                // From<ConfigError>; the inherent methods' error
-///         "mlp" => Mlp(mlp::Config),
+///         "mlp" => Mlp(MlpConfig),
 ///         ...
 ///     }
 /// }

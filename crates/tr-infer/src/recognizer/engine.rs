@@ -4,8 +4,8 @@
 
 use candle_core::Tensor;
 use image::{DynamicImage, GrayImage};
-use tr_data::content::ContentRule;
-use tr_data::image_tensor::images_to_tensor;
+use tr_data::images_to_tensor;
+use tr_data::ContentRule;
 use tr_models::decoding::{
     decode_positional, decode_seq2seq, frames_from_logits, greedy_ctc, BeamSearch, CharNgramLm,
     Decoded, Frames, LmWeighting,
@@ -252,7 +252,7 @@ impl Engine {
     }
 
     /// Text and evidence of decoded labels, read by the content rule of
-    /// [`tr_data::content`] (as the trainer's metrics read them): `<S>` and
+    /// [`tr_data::ContentRule`] (as the trainer's metrics read them): `<S>` and
     /// other special tokens skipped, stop at the first `<E>` or `<P>`.
     fn to_prediction(
         &self,

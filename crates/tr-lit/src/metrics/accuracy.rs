@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use tr_data::content::ContentRule;
+use tr_data::ContentRule;
 use tr_data::Vocabulary;
 
 use super::cer::kept;
@@ -29,7 +29,7 @@ impl Accuracy {
     }
 
     /// Sequence accuracy of the text of both sides by `vocab`'s content
-    /// rule ([`tr_data::content`]: special tokens skipped, stop at the
+    /// rule ([`tr_data::ContentRule`]: special tokens skipped, stop at the
     /// first `<E>`/`<P>`).
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
         Self {
@@ -104,7 +104,7 @@ impl CharAccuracy {
     }
 
     /// Compares the text of both sides by `vocab`'s content rule
-    /// ([`tr_data::content`]).
+    /// ([`tr_data::ContentRule`]).
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
         Self {
             rule: Some(ContentRule::of(vocab)),

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use tr_data::content::ContentRule;
+use tr_data::ContentRule;
 use tr_data::Vocabulary;
 
 use super::edit_distance::edit_distance;
@@ -44,7 +44,7 @@ impl CharErrorRate {
     }
 
     /// Compares the text of both sides by `vocab`'s content rule
-    /// ([`tr_data::content`], what inference returns): `<S>`, `<B>` and
+    /// ([`tr_data::ContentRule`], what inference returns): `<S>`, `<B>` and
     /// other special tokens skipped, reading stops at the first `<E>`/`<P>`.
     pub fn for_vocab(vocab: &Vocabulary) -> Self {
         Self {

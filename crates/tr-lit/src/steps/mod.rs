@@ -15,9 +15,9 @@ pub use seq2seq::seq2seq_step;
 
 use candle_core::{DType, Device, Tensor};
 use serde::{Deserialize, Serialize};
-use tr_data::content::ContentRule;
-use tr_data::vocab::{END, PAD, START};
+use tr_data::ContentRule;
 use tr_data::Vocabulary;
+use tr_data::{END, PAD, START};
 use tr_models::{Model, Task};
 
 use crate::error::{invalid, Result};
@@ -46,7 +46,7 @@ pub struct StepOutput {
 /// | [`Objective::Seq2Seq`] | teacher-forced `(B, C, Sy − 1)` | cross-entropy of `y[:, 1:]` given `y[:, :-1]` | training: teacher-forced argmax; validation: [`tr_models::Model::decode_greedy`] |
 ///
 /// Predictions and targets are *content* label sequences, read by the rule
-/// inference uses too ([`tr_data::content`]): `<S>` and other special tokens
+/// inference uses too ([`tr_data::ContentRule`]): `<S>` and other special tokens
 /// skipped, cut at the first `<E>` or `<P>` (classifiers: one class per
 /// sample).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,7 +125,7 @@ impl Tokens {
     /// Reads the special tokens of `vocab`.
     pub fn of(vocab: &Vocabulary) -> Self {
         Self {
-            blank: vocab.token_index(tr_data::vocab::BLANK),
+            blank: vocab.token_index(tr_data::BLANK),
             start: vocab.token_index(START),
             end: vocab.token_index(END),
             pad: vocab.token_index(PAD),
@@ -133,7 +133,7 @@ impl Tokens {
         }
     }
 
-    /// The content of a label sequence by [`tr_data::content`]: `<S>` and
+    /// The content of a label sequence by [`tr_data::ContentRule`]: `<S>` and
     /// other special tokens skipped, cut at the first `<E>` or `<P>`.
     pub fn content(&self, labels: &[u32]) -> Vec<u32> {
         self.rule.content(labels)

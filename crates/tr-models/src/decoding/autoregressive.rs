@@ -5,14 +5,14 @@
 //! decoder); this module only reads its `(B, Sy)` tokens and probabilities.
 
 use candle_core::{bail, DType, Device, Result};
-use tr_data::content::ContentRule;
+use tr_data::ContentRule;
 use tr_data::Vocabulary;
 
 use super::decoded::Decoded;
 use crate::model::GreedyDecode;
 
 /// Reads each row of a [`GreedyDecode`] by the content rule of
-/// [`tr_data::content`] (`<S>` skipped, stop at the first `<E>` or `<P>`,
+/// [`tr_data::ContentRule`] (`<S>` skipped, stop at the first `<E>` or `<P>`,
 /// other special tokens skipped), keeping every character token with the
 /// probability the model gave it and its decoding position as the step.
 pub fn decode_seq2seq(decode: &GreedyDecode, vocab: &Vocabulary) -> Result<Vec<Decoded>> {

@@ -11,7 +11,7 @@
 //! | [`Decoded`] | labels with per-label confidences and time steps, what every decoder returns |
 //!
 //! Which decoded labels are text is one rule for training and inference,
-//! [`tr_data::content`] (`<S>` skipped, stop at the first `<E>`/`<P>`).
+//! [`tr_data::ContentRule`] (`<S>` skipped, stop at the first `<E>`/`<P>`).
 //!
 //! CTC decoders read [`Frames`] — one sample's `(T, C)` log-probabilities on
 //! the host — made from `(B, C, S)` logits by [`frames_from_logits`].

@@ -4,7 +4,7 @@
 //!
 //! Each position's label is its arg-max (the first maximum on ties, as
 //! `torch.argmax`), and the labels are read as text by the content rule of
-//! [`tr_data::content`]: `<S>` skipped, reading stops at the first `<E>` or
+//! [`tr_data::ContentRule`]: `<S>` skipped, reading stops at the first `<E>` or
 //! `<P>` (a fixed-length reader marks the end of the line with padding),
 //! other special tokens skipped. The training step (`tr-lit`) reads the
 //! arg-max of the logits on their device with [`positional_labels`];
@@ -14,7 +14,7 @@
 //! labels.
 
 use candle_core::{DType, Device, Result, Tensor};
-use tr_data::content::ContentRule;
+use tr_data::ContentRule;
 
 use super::decoded::Decoded;
 use super::frames::{argmax, Frames};
