@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use tr_data::datasets::PageLinesConfig;
-use tr_data::paths::DataDir;
+use tr_data::DataDir;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

@@ -8,9 +8,9 @@ mod common;
 
 use std::path::Path;
 
-use tr_data::datasets::font_lines::FontLinesConfig;
+use tr_data::datasets::FontLinesConfig;
 use tr_data::datasets::Target;
-use tr_data::paths::DataDir;
+use tr_data::DataDir;
 
 /// A TrueType font whose glyphs are filled boxes, one per char of `chars`
 /// (box height varies with the glyph so different letters look different).

@@ -64,11 +64,6 @@ impl Fonts {
         self.fonts.len()
     }
 
-    /// True when there are none.
-    pub fn is_empty(&self) -> bool {
-        self.fonts.is_empty()
-    }
-
     /// The font files, in load order.
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         self.fonts.iter().map(|(p, _)| p.as_path())
