@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{metadata, snapshot, zip_bytes};
-use tr_data::layout::iam_forms::read_iam_form;
+use tr_data::layout::read_iam_form;
 use xtask::download::install::{install, Request};
 use xtask::download::metadata::{builtin, Metadata};
 use xtask::download::report::Action;

@@ -26,7 +26,7 @@
 
 | item | what |
 |---|---|
-| [`datasets`] | the [`datasets::Dataset`] trait, the three-split [`datasets::DataModule`] and the datasets by name ([`datasets::DatasetConfig`]: `mnist`, `emnist`, `emnist-lines`, `emnist-lines2`, `fake-images`, `page-lines`, `page-paragraphs`, `mixture`, `font-lines`) with their on-disk caches under `data/processed/` |
+| [`datasets`] | the [`datasets::Dataset`] trait, the three-split [`datasets::DataModule`] and the datasets by name ([`datasets::DatasetConfig`]: the course's `mnist`, `emnist`, `emnist-lines`, `emnist-lines2`, `iam-*`, and `page-lines`, `font-lines`, `mixture`, …) with their on-disk caches under `data/processed/` |
 | [`DataLoader`], [`LoaderConfig`], [`Batch`], [`Epoch`], [`aug_seed`] | the batch loader: seeded shuffling, background prefetch, exact resume |
 | [`DataDir`], [`resolve_root`], [`DATA_DIR_ENV`], [`CACHE_DIR_ENV`], [`DEFAULT_DATA_DIR`] | where data lives: data root, raw files, caches |
 | [`readers`] | idx / idx.gz, EMNIST MATLAB `.mat`, the NLTK Brown corpus zip, IAM's `lines.txt` |

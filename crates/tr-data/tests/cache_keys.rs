@@ -7,8 +7,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use tr_data::datasets::line_recipe::LineRecipe;
-use tr_data::datasets::{DataModule, DatasetConfig, EmnistLinesConfig, Target};
+use tr_data::datasets::{DataModule, DatasetConfig, EmnistLinesConfig, LineRecipe, Target};
 use tr_data::DataDir;
 
 fn fixture_root(root: &Path) -> DataDir {

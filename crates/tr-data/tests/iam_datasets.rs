@@ -13,7 +13,7 @@ use tr_data::datasets::{
     DataModule, IamLinesConfig, IamOriginalAndSyntheticParagraphsConfig, IamParagraphsConfig,
     IamSyntheticParagraphsConfig, Target,
 };
-use tr_data::paths::DataDir;
+use tr_data::DataDir;
 
 fn line<'a>(id: &'a str, text: &'a str, y: i64) -> HandLine<'a> {
     HandLine {

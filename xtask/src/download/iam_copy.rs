@@ -274,7 +274,7 @@ fn finish(
 
 /// IAM form XML whose `id` (when present) is `id`; the error says what was found.
 fn check_form_xml(bytes: &[u8], id: &str) -> std::result::Result<(), String> {
-    let root = tr_data::layout::xml::parse_document(bytes)
+    let root = tr_data::layout::parse_document(bytes)
         .map_err(|e| format!("not readable IAM form XML: {e}"))?;
     if root.name != "form" {
         return Err(format!(

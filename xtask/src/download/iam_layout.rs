@@ -2,7 +2,7 @@
 //! names or files under a folder), and where each file goes.
 //!
 //! A copy is `<prefix>xml/<form id>.xml` plus `<prefix>forms/<form id>.<ext>`
-//! (`ext` one of `tr_data::layout::iam_forms::IMAGE_EXTENSIONS`, any case),
+//! (`ext` one of `tr_data::layout::IMAGE_EXTENSIONS`, any case),
 //! optionally `<prefix>task/*` (the split lists). `<prefix>` is empty (the
 //! folders at the top), `iamdb/` (the course's `iamdb.zip`) or anything else,
 //! but there must be exactly one `xml/` folder. Images may also sit in folders
@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use tr_data::layout::iam_forms::IMAGE_EXTENSIONS;
+use tr_data::layout::IMAGE_EXTENSIONS;
 
 /// Where the folders of an imported copy go, below `downloaded/iam/`
 /// (the course's tree, which `tr-data`'s IAM form reader reads).

@@ -77,6 +77,16 @@ impl LineCache {
         })
     }
 
+    /// The cache file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The 16-hex-digit key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Loads the entry, or runs `generate` and stores its result. Returns the
     /// lines and a note saying which happened (for `DataModule::notes`).
     pub fn load_or_generate(

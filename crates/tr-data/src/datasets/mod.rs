@@ -52,6 +52,8 @@ pub use iam::{
     IamSyntheticParagraphsConfig,
 };
 pub use image_set::ImageSet;
+pub use line_cache::{LineCache, LineSets};
+pub use line_recipe::LineRecipe;
 pub use line_synthesis::{render_line, synthesize_lines, GlyphPool, LineGeometry};
 pub use mixture::{MixtureConfig, MixturePart};
 pub use mnist::MnistConfig;

@@ -11,10 +11,10 @@
 //! | items | what | module |
 //! |---|---|---|
 //! | [`Page`], [`Region`], [`Line`], [`LayoutFormat`], [`ReadOptions`], [`SkippedLine`], [`SkipReason`], [`count_skips`] | the page model, skip reasons | `model` |
-//! | [`read_page`], [`parse_page`], [`resolve_image`] | ALTO v2/v3/v4 (`alto`) and PAGE 2009–2019 (`pagexml`) on a safe element tree (`xml`: no entity expansion, no DTDs, local names) | `alto`, `pagexml`, `xml` |
+//! | [`read_page`], [`parse_page`], [`resolve_image`] | ALTO v2/v3/v4 (`alto`) and PAGE 2009–2019 (`pagexml`) on a safe element tree ([`parse_document`] → [`Element`]: no entity expansion, no DTDs, local names) | `alto`, `pagexml`, `xml` |
 //! | [`BBox`], [`Point`] | points, boxes (point-list parsing, polygon area) | `geometry` |
 //! | [`crop_line`], [`crop_polygon`], [`crop_polygons`], [`load_page_image`], [`page_image`], [`CropOptions`], [`CropMode`], [`Paper`], [`PageImage`] | line/region images: polygon (rasterised and dilated, `mask`) or box, padding, scale, polarity, height (grey triangle-filter resize, `resize`) | `crop` |
-//! | `read_iam_form`, `IamForm` | IAM's form XML as the course reads it (feature `full`) | `iam_forms` |
+//! | `read_iam_form`, `IamForm`, `IMAGE_EXTENSIONS` | IAM's form XML as the course reads it (feature `full`) | `iam_forms` |
 //! | `LineFilter` | choosing lines by tag and text, with counted skips (feature `full`) | `filter` |
 //!
 //! **Light core.** The model, the ALTO/PAGE readers and the cropper build
@@ -55,10 +55,11 @@ pub use error::LayoutError;
 pub use filter::LineFilter;
 pub use geometry::{BBox, Point};
 #[cfg(feature = "full")]
-pub use iam_forms::{read_iam_form, IamForm, LINE_PADDING, MAX_LINE_HEIGHT};
+pub use iam_forms::{read_iam_form, IamForm, IMAGE_EXTENSIONS, LINE_PADDING, MAX_LINE_HEIGHT};
 pub use model::{
     count_skips, LayoutFormat, Line, Page, ReadOptions, Region, SkipReason, SkippedLine,
 };
+pub use xml::{parse_document, Descendants, Element};
 
 use crate::error::{Error, Result};
 
