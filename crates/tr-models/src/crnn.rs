@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use tr_data::registry::Variant;
 
 use crate::error::{check_positive, check_probability, Error};
-use crate::layers::{max_pool2d, Conv2d, Conv2dSpec, Dropout, LayerInit, Linear, Lstm, LstmConfig};
+use crate::layers::{
+    max_pool2d, BatchNorm2d, Conv2d, Conv2dSpec, Dropout, LayerInit, Linear, Lstm, LstmConfig,
+};
 use crate::model::{check_input, DataSpec, Model, Task};
 use crate::registry::{ModelConfig, ModelKind};
 
@@ -28,6 +30,8 @@ pub struct CrnnConfig {
     pub lstm_layers: usize,
     /// Dropout before, between and after the LSTM layers.
     pub dropout: f64,
+    /// Batch normalisation after every convolution.
+    pub batch_norm: bool,
 }
 
 impl Default for CrnnConfig {
@@ -37,6 +41,7 @@ impl Default for CrnnConfig {
             lstm_dim: 256,
             lstm_layers: 3,
             dropout: 0.5,
+            batch_norm: true,
         }
     }
 }
@@ -72,6 +77,7 @@ impl Default for CrnnConfig {
 pub struct Crnn {
     spec: DataSpec,
     convs: Vec<Conv2d>,
+    norms: Vec<BatchNorm2d>,
     lstm: Lstm,
     fc: Linear,
     dropout: Dropout,
@@ -88,7 +94,8 @@ const STAGES: [(usize, usize, bool); 6] = [
 ];
 
 impl Crnn {
-    /// Parameters `convs.N.{weight,bias}`, `lstm.*` (PyTorch names), `fc` under `vb`.
+    /// Parameters `convs.N.{weight,bias}`, `norms.N.*` (with running
+    /// statistics), `lstm.*` (PyTorch names), `fc` under `vb`.
     pub fn new(cfg: &CrnnConfig, spec: &DataSpec, vb: VarBuilder) -> crate::Result<Self> {
         for (i, &c) in cfg.channels.iter().enumerate() {
             check_positive(NAME, &format!("channels[{i}]"), c)?;
@@ -110,6 +117,7 @@ impl Crnn {
         let [c1, c2, c3, c4] = cfg.channels;
         let outs = [c1, c2, c3, c3, c4, c4];
         let mut convs = Vec::with_capacity(6);
+        let mut norms = Vec::new();
         let mut in_ch = c;
         for (i, (&(sh, sw, _), &out)) in STAGES.iter().zip(&outs).enumerate() {
             let spec = Conv2dSpec {
@@ -120,6 +128,9 @@ impl Crnn {
                 padding: (1, 1),
             };
             convs.push(Conv2d::new(spec, LayerInit::Torch, vb.pp("convs").pp(i))?);
+            if cfg.batch_norm {
+                norms.push(BatchNorm2d::new(out, vb.pp("norms").pp(i))?);
+            }
             in_ch = out;
         }
         let features = c4 * (h / 16);
@@ -137,6 +148,7 @@ impl Crnn {
         Ok(Self {
             spec: spec.clone(),
             convs,
+            norms,
             lstm,
             fc: Linear::new(2 * cfg.lstm_dim, classes, LayerInit::Torch, vb.pp("fc"))?,
             dropout: Dropout::new(cfg.dropout as f32),
@@ -155,8 +167,11 @@ impl Crnn {
             candle_core::bail!("{NAME}: input width {} is below 4", x.dim(3)?)
         }
         let mut x = x.clone();
-        for (conv, &(_, _, pool)) in self.convs.iter().zip(&STAGES) {
-            x = conv.forward_relu(&x)?;
+        for (i, (conv, &(_, _, pool))) in self.convs.iter().zip(&STAGES).enumerate() {
+            x = match self.norms.get(i) {
+                Some(bn) => bn.forward(&conv.forward(&x)?, train)?.relu()?,
+                None => conv.forward_relu(&x)?,
+            };
             if pool {
                 x = max_pool2d(&x, 2, 2, 0)?;
             }
