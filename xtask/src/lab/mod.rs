@@ -1,15 +1,20 @@
-//! `cargo xtask lab N [--quick]`: runs every experiment of lab `N` (listed in
-//! `configs/labs.toml`) in order with the trainer, then prints a results table
-//! with the course's published figure beside each result.
+//! `cargo xtask lab N [--quick] [--resume]`: runs every experiment of lab `N`
+//! (listed in `configs/labs.toml`) in order with the trainer, then prints a
+//! results table with the course's published figure beside each result.
+//! With `--resume` a lab can be run in several sittings: finished experiments
+//! are skipped (their summaries fill the table) and unfinished ones continue
+//! from their last checkpoint (see [`resume`]).
 //!
 //! ```text
 //! cargo xtask download emnist --from ../shared/data/emnist
 //! cargo xtask download brown --from ../shared/data/brown
 //! cargo xtask lab 3 --quick
 //! cargo xtask lab 3 -- --trainer.max_epochs 3     # extra overrides for every experiment
+//! nohup cargo xtask lab 3 --resume > lab3.log &   # again after an interruption: goes on
 //! ```
 
 mod plan;
+mod resume;
 mod table;
 
 use std::path::PathBuf;
@@ -30,6 +35,10 @@ pub struct LabArgs {
     /// finishes in minutes on a CPU.
     #[arg(long)]
     pub quick: bool,
+    /// Skip experiments that already finished with the same config and
+    /// continue unfinished ones from their last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
     /// Directory holding `labs.toml` and the experiment files.
     #[arg(long, default_value = "configs")]
     pub configs: PathBuf,
@@ -80,7 +89,11 @@ pub fn run(args: &LabArgs) -> Result<String> {
             continue;
         }
         tracing::info!("lab {}: {}", lab.number, path.display());
-        let row = match run_one(path, &overrides) {
+        let row = match run_one(
+            path,
+            &overrides,
+            args.resume.then_some(args.runs_dir.as_path()),
+        ) {
             Ok(row) => row,
             Err(e) => {
                 tracing::error!("{}: {e:#}", path.display());
@@ -122,11 +135,29 @@ pub fn run(args: &LabArgs) -> Result<String> {
     Ok(text)
 }
 
-fn run_one(path: &std::path::Path, overrides: &[Override]) -> Result<Row> {
+fn run_one(
+    path: &std::path::Path,
+    overrides: &[Override],
+    resume_from: Option<&std::path::Path>,
+) -> Result<Row> {
     let config = RunConfig::load(Some(path), overrides)
         .with_context(|| format!("loading {}", path.display()))?;
     let reference = config.reference.clone();
-    let summary = tr_train::fit(config, None)?;
+    let prior = match resume_from {
+        Some(runs) => resume::prior(&config, runs)?,
+        None => resume::Prior::Fresh,
+    };
+    let summary = match prior {
+        resume::Prior::Finished(summary) => {
+            tracing::info!("{}: finished before, skipped", config.name);
+            *summary
+        }
+        resume::Prior::Unfinished(ckpt) => {
+            tracing::info!("{}: continuing from {}", config.name, ckpt.display());
+            tr_train::fit(config, Some(&ckpt))?
+        }
+        resume::Prior::Fresh => tr_train::fit(config, None)?,
+    };
     let val = summary.best_score.map(|v| (summary.monitor.clone(), v));
     let test_metric = reference
         .as_ref()
