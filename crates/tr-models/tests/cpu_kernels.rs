@@ -235,6 +235,13 @@ fn conv_per_axis_strides_match_reference() -> anyhow::Result<()> {
         (3, 6, 9),
         false,
     )?;
+    // The CRNN's height halving: 3×3, stride (2, 1), padding 1.
+    check_conv(
+        spec(4, 6, (3, 3), (2, 1), (1, 1)),
+        LayerInit::Torch,
+        (2, 6, 11),
+        true,
+    )?;
     Ok(())
 }
 
