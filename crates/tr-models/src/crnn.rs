@@ -53,10 +53,10 @@ impl Default for CrnnConfig {
 ///
 /// ```text
 /// (B, 1, H, W)
-///  → conv 3×3 (c₁) + ReLU, max-pool 2×2          → H/2,  W/2
-///  → conv 3×3 (c₂) + ReLU, max-pool 2×2          → H/4,  W/4
-///  → conv 3×3 (c₃) + ReLU, conv 3×3 stride (2,1) (c₃) + ReLU → H/8,  W/4
-///  → conv 3×3 (c₄) + ReLU, conv 3×3 stride (2,1) (c₄) + ReLU → H/16, W/4
+///  → conv 3×3 (c₁) + BN + ReLU, max-pool 2×2     → H/2,  W/2
+///  → conv 3×3 (c₂) + BN + ReLU, max-pool 2×2     → H/4,  W/4
+///  → conv 3×3 (c₃) + BN + ReLU, conv 3×3 stride (2,1) (c₃) + BN + ReLU → H/8,  W/4
+///  → conv 3×3 (c₄) + BN + ReLU, conv 3×3 stride (2,1) (c₄) + BN + ReLU → H/16, W/4
 ///  → columns as a sequence: (S = W/4, B, c₄·H/16), dropout
 ///  → bidirectional LSTM, `lstm_layers` × `lstm_dim`, dropout between layers
 ///  → dropout, linear (2·lstm_dim → classes)       → (B, classes, S)
@@ -73,6 +73,9 @@ impl Default for CrnnConfig {
 ///
 /// Height halvings after the pools use strided convolutions (the fast CPU
 /// kernels take any stride); the input height must be a multiple of 16.
+/// Batch normalisation (BN, `batch_norm`, on by default as in PyLaia's IAM
+/// recipe) keeps the activations the six ReLU layers of PyTorch-initialised
+/// convolutions hand the LSTM at unit scale.
 #[derive(Clone, Debug)]
 pub struct Crnn {
     spec: DataSpec,
