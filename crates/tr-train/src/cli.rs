@@ -1,5 +1,5 @@
 //! The experiment command line shared by `tr-train` and `htr`: `fit`,
-//! `validate`, `test` and `print-config`, each taking `--config FILE`, an
+//! `validate`, `test`, `print-config` and `sweep` ([`crate::run_sweep`]), each taking `--config FILE`, an
 //! optional `--ckpt PATH|last|best` and any number of dotted overrides
 //! (`--trainer.max_epochs 10`, `--model.window_stride=18`).
 //!
@@ -55,6 +55,26 @@ pub enum ExperimentCommand {
     Test(ExperimentArgs),
     /// Print the fully resolved configuration (defaults included) as YAML.
     PrintConfig(ExperimentArgs),
+    /// Train every combination of a grid of overrides (or `--random N` of
+    /// them) and write one table ranked by the monitored metric.
+    Sweep(SweepArgs),
+}
+
+/// Options of `sweep`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub experiment: ExperimentArgs,
+    /// A swept key and its values, `KEY=V1,V2,…` (repeatable; commas inside
+    /// `[]` do not split).
+    #[arg(long = "grid", value_name = "KEY=V1,V2,…", required = true)]
+    pub grid: Vec<String>,
+    /// Train only this many combinations, drawn at random (seeded).
+    #[arg(long, value_name = "N")]
+    pub random: Option<usize>,
+    /// Seed of the `--random` draw.
+    #[arg(long, default_value_t = 0)]
+    pub sweep_seed: u64,
 }
 
 /// Separates `--a.b value` / `--a.b=value` pairs from the other arguments.
@@ -117,6 +137,14 @@ pub fn init_tracing(filter: &str) {
 
 /// Loads the config of `args` with `overrides`.
 fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunConfig> {
+    RunConfig::load(
+        args.config.as_deref(),
+        &experiment_overrides(args, overrides),
+    )
+}
+
+/// The dotted overrides plus the ones the named options stand for.
+fn experiment_overrides(args: &ExperimentArgs, overrides: &[Override]) -> Vec<Override> {
     let mut all = overrides.to_vec();
     let path = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
     let top = [
@@ -133,7 +161,7 @@ fn load_config(args: &ExperimentArgs, overrides: &[Override]) -> Result<RunConfi
             });
         }
     }
-    RunConfig::load(args.config.as_deref(), &all)
+    all
 }
 
 fn checkpoint_path(spec: &str, config: &RunConfig) -> Result<PathBuf> {
@@ -159,6 +187,37 @@ pub fn run(
         tr_kernels::keep_freed_memory();
     }
     match command {
+        ExperimentCommand::Sweep(args) => {
+            let axes = args
+                .grid
+                .iter()
+                .map(|g| crate::sweep::GridAxis::parse(g))
+                .collect::<Result<Vec<_>>>()?;
+            let base = experiment_overrides(&args.experiment, overrides);
+            let (trials, monitor, name) = crate::sweep::run_sweep(
+                args.experiment.config.as_deref(),
+                &base,
+                &axes,
+                args.random,
+                args.sweep_seed,
+            )?;
+            let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+            let table = crate::sweep::render_table(&trials, &axes, &monitor, &command_line);
+            let runs_dir = RunConfig::load(args.experiment.config.as_deref(), &base)?
+                .trainer
+                .runs_dir;
+            let path = crate::sweep::write_table(&runs_dir, &name, &table)?;
+            tracing::info!("sweep table written to {}", path.display());
+            write(out, &table)?;
+            let failed = trials.iter().filter(|t| t.result.is_err()).count();
+            if failed > 0 {
+                return Err(Error::config(
+                    "sweep",
+                    format!("{failed} of {} trials failed (see the table)", trials.len()),
+                ));
+            }
+            Ok(())
+        }
         ExperimentCommand::PrintConfig(args) => {
             let cfg = load_config(args, overrides)?;
             write(out, &cfg.to_yaml()?)

@@ -19,7 +19,8 @@
 //! | [`run`] | training runs on disk: [`run::RunDir`], [`run::runs_of`], typed [`run::Record`]s, [`run::Monitor`], [`run::resolve_checkpoint`] |
 //! | [`stage()`], [`StageOptions`] | a run's best checkpoint → an inference artifact of `tr-infer` (`htr stage`) |
 //! | [`optim`] | [`optim::Optimizer`] (Adam, AdamW, SGD) with checkpointable state, [`optim::Grads`], gradient clipping |
-//! | [`cli`] | the experiment commands `fit|validate|test|print-config` shared by `htr` and `tr-train` |
+//! | [`run_sweep`], [`GridAxis`], [`render_table`] | hyper-parameter sweeps over a grid of overrides (`htr sweep`) |
+//! | [`cli`] | the experiment commands `fit|validate|test|print-config|sweep` shared by `htr` and `tr-train` |
 //! | [`Error`], [`Result`] | the crate's error type |
 //!
 //! ```no_run
@@ -55,6 +56,7 @@ mod schedule;
 mod session;
 mod stage;
 mod state;
+mod sweep;
 mod topk;
 mod trainer_config;
 
@@ -67,4 +69,5 @@ pub use schedule::{ConstantConfig, CosineConfig, Interval, OneCycleConfig, Sched
 pub use session::{parse_device, Session, Split};
 pub use stage::{stage, LmOptions, StageOptions};
 pub use state::{RankedCheckpoint, TrainerState};
+pub use sweep::{combinations, render_table, run_sweep, write_table, GridAxis, Trial};
 pub use trainer_config::{CheckpointConfig, EarlyStoppingConfig, Limit, Mode, TrainerConfig};
