@@ -13,8 +13,9 @@ use tr_data::datasets::Target;
 use tr_data::DataDir;
 
 /// A TrueType font whose glyphs are filled boxes, one per char of `chars`
-/// (box height varies with the glyph so different letters look different).
-fn tiny_font(chars: &str, width: i16) -> Vec<u8> {
+/// (box height varies with the glyph so different letters look different;
+/// lower-case boxes are half as tall as capitals unless `caps`).
+fn tiny_font_with(chars: &str, width: i16, caps: bool) -> Vec<u8> {
     let chars: Vec<char> = chars.chars().collect();
     let n = chars.len() as u16 + 1; // glyph 0 is .notdef
     let be16 = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_be_bytes());
@@ -22,8 +23,12 @@ fn tiny_font(chars: &str, width: i16) -> Vec<u8> {
     // glyf + loca (long offsets).
     let (mut glyf, mut loca) = (Vec::new(), Vec::new());
     be32(&mut loca, 0);
-    for (i, _) in chars.iter().enumerate() {
-        let top = 300 + 40 * (i as i16 % 10);
+    for (i, c) in chars.iter().enumerate() {
+        let top = if c.is_lowercase() && !caps {
+            300 + 10 * (i as i16 % 5)
+        } else {
+            600 + 20 * (i as i16 % 5)
+        };
         let mut g = Vec::new();
         for v in [1i16, 50, 0, 50 + width, top] {
             be16(&mut g, v as u16); // contours, xMin, yMin, xMax, yMax
@@ -130,6 +135,10 @@ fn tiny_font(chars: &str, width: i16) -> Vec<u8> {
     }
     out.extend(body);
     out
+}
+
+fn tiny_font(chars: &str, width: i16) -> Vec<u8> {
+    tiny_font_with(chars, width, false)
 }
 
 const LETTERS: &str = "TheABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'.,$";
@@ -239,4 +248,35 @@ fn bad_fonts_and_missing_corpora_are_named() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("brown"), "{err}");
+}
+
+#[test]
+fn caps_faces_never_draw_lower_case_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = setup(tmp.path());
+    // Only a caps face: every Brown snippet has lower case, so nothing can be drawn.
+    for f in ["boxes.ttf", "narrow.otf"] {
+        std::fs::remove_file(cfg.fonts_dir.join(f)).unwrap();
+    }
+    std::fs::write(
+        cfg.fonts_dir.join("caps.ttf"),
+        tiny_font_with(LETTERS, 400, true),
+    )
+    .unwrap();
+    let err = cfg
+        .build(&DataDir::new(tmp.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no crops"), "{err}");
+    // With a hand font beside it, lines are drawn (by the hand font) and the notes count the caps face.
+    std::fs::write(cfg.fonts_dir.join("hand.ttf"), tiny_font(LETTERS, 400)).unwrap();
+    let m = cfg.build(&DataDir::new(tmp.path())).unwrap();
+    assert_eq!(m.train.len(), 12);
+    assert!(
+        m.notes
+            .iter()
+            .any(|n| n.contains("(1 draw lower case as capitals")),
+        "{:?}",
+        m.notes
+    );
 }

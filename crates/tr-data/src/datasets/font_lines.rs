@@ -39,6 +39,9 @@ use crate::paths::DataDir;
 use crate::readers::{read_brown_zip, read_iam_lines};
 use crate::seeding::rng_for;
 
+/// Version of the rendering rules, part of the cache key.
+const RENDER_VERSION: u32 = 2;
+
 /// Where the texts come from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -287,6 +290,8 @@ impl FontLinesConfig {
         let params = serde_json::json!({
             "kind": "font-lines",
             "format_version": super::line_store::FORMAT_VERSION,
+            // Bumped when rendering changes what these settings draw (2: caps faces skipped).
+            "render_version": RENDER_VERSION,
             "fonts": digest_files(fonts.paths())?,
             "corpus": [self.corpus, digest_files(std::iter::once(corpus.as_path()))?],
             "chars": [self.min_chars, self.max_chars],
@@ -302,9 +307,10 @@ impl FontLinesConfig {
         })?;
         let notes = vec![
             format!(
-                "{} fonts from {}; text from {}",
+                "{} fonts from {} ({} draw lower case as capitals: used only for texts without lower case); text from {}",
                 fonts.len(),
                 fonts_dir.display(),
+                fonts.caps_only_count(),
                 corpus.display()
             ),
             note.replace("line crops", "rendered lines"),

@@ -5,7 +5,9 @@
 //!
 //! [`Fonts`] loads every `.ttf`/`.otf` of a folder and knows which
 //! characters each covers, so a text is only drawn with a font that has all
-//! its glyphs (fonts lack `€`, `«»` or accents in different places).
+//! its glyphs (fonts lack `€`, `«»` or accents in different places) and
+//! never with a caps face that would draw its lower-case letters as capitals
+//! (the label would then disagree with the image).
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +21,43 @@ use crate::error::{Error, Result};
 /// The fonts of a folder.
 pub struct Fonts {
     fonts: Vec<(PathBuf, FontVec)>,
+    /// Fonts whose lower-case letters are drawn as capitals (all-caps and
+    /// small-caps faces): a line of lower-case text drawn with them would
+    /// show letters its label does not have, so they only draw texts
+    /// without lower-case letters.
+    caps_only: Vec<bool>,
+}
+
+/// Letters without ascenders or descenders, compared with their capitals.
+const X_HEIGHT_LETTERS: &str = "acemnorsuvwxz";
+
+/// Whether `font` draws these lower-case letters (median) at least 85 % as
+/// tall as their capitals — a caps face, not a handwriting hand.
+fn draws_capitals(font: &FontVec) -> bool {
+    let height = |c: char| {
+        let id = font.glyph_id(c);
+        if id == GlyphId(0) {
+            return None;
+        }
+        let g = id.with_scale_and_position(100.0, ab_glyph::point(0.0, 0.0));
+        font.outline_glyph(g).map(|o| {
+            let b = o.px_bounds();
+            b.max.y - b.min.y
+        })
+    };
+    let mut ratios: Vec<f32> = X_HEIGHT_LETTERS
+        .chars()
+        .filter_map(|c| {
+            let lower = height(c)?;
+            let upper = height(c.to_ascii_uppercase())?;
+            (upper > 0.0).then(|| lower / upper)
+        })
+        .collect();
+    if ratios.is_empty() {
+        return false;
+    }
+    ratios.sort_by(f32::total_cmp);
+    ratios[ratios.len() / 2] >= 0.85
 }
 
 impl Fonts {
@@ -56,7 +95,13 @@ impl Fonts {
                 format!("{} holds no .ttf or .otf font", dir.display()),
             ));
         }
-        Ok(Self { fonts })
+        let caps_only: Vec<bool> = fonts.iter().map(|(_, f)| draws_capitals(f)).collect();
+        for ((p, _), &caps) in fonts.iter().zip(&caps_only) {
+            if caps {
+                tracing::info!(font = %p.display(), "draws lower case as capitals: used only for texts without lower-case letters");
+            }
+        }
+        Ok(Self { fonts, caps_only })
     }
 
     /// Number of fonts.
@@ -69,11 +114,20 @@ impl Fonts {
         self.fonts.iter().map(|(p, _)| p.as_path())
     }
 
-    /// Whether font `i` has a glyph for every character of `text`.
+    /// Whether font `i` can draw `text` as written: a glyph for every
+    /// character, and no lower-case letter when the font draws them as capitals.
     pub fn covers(&self, i: usize, text: &str) -> bool {
         let font = &self.fonts[i].1;
+        if self.caps_only[i] && text.chars().any(char::is_lowercase) {
+            return false;
+        }
         text.chars()
             .all(|c| c.is_whitespace() || font.glyph_id(c) != GlyphId(0))
+    }
+
+    /// How many fonts draw lower case as capitals (see [`Fonts::covers`]).
+    pub fn caps_only_count(&self) -> usize {
+        self.caps_only.iter().filter(|&&c| c).count()
     }
 
     /// A font (index) covering `text`, tried in a random order; `None` when none does.
