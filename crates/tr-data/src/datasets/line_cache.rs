@@ -65,10 +65,7 @@ impl LineCache {
         params: &serde_json::Value,
         shape: (usize, usize, usize),
     ) -> Result<Self> {
-        let params = serde_json::to_string(params)
-            .map_err(|e| Error::invalid("cache parameters", e.to_string()))?;
-        let key = hex::encode(Sha256::digest(params.as_bytes()))[..16].to_string();
-        let path = dir.processed().join(sub).join(format!("{key}.safetensors"));
+        let (path, key, params) = cache_entry(dir, sub, params)?;
         Ok(Self {
             path,
             key,
@@ -236,17 +233,7 @@ impl LineCache {
 
     /// Creates the cache directory; returns it.
     fn create_dir(&self) -> Result<&Path> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::io(
-                dir,
-                std::io::Error::new(
-                    e.kind(),
-                    format!("cannot create the cache directory ({e}); set TR_CACHE_DIR to a writable directory"),
-                ),
-            )
-        })?;
-        Ok(dir)
+        create_cache_dir(&self.path)
     }
 
     /// Writes `sets` atomically (temporary file in the same directory, then rename).
@@ -309,4 +296,34 @@ fn encode_labels(labels: &[u32], wide: bool) -> Vec<u8> {
     } else {
         labels.iter().map(|&l| l as u8).collect()
     }
+}
+
+/// The file, 16-hex-digit key and parameter JSON of the cache entry for
+/// `params` under `<processed>/<sub>/` (every on-disk cache of the crate).
+pub(crate) fn cache_entry(
+    dir: &DataDir,
+    sub: &str,
+    params: &serde_json::Value,
+) -> Result<(PathBuf, String, String)> {
+    let params = serde_json::to_string(params)
+        .map_err(|e| Error::invalid("cache parameters", e.to_string()))?;
+    let key = hex::encode(Sha256::digest(params.as_bytes()))[..16].to_string();
+    let path = dir.processed().join(sub).join(format!("{key}.safetensors"));
+    Ok((path, key, params))
+}
+
+/// Creates the folder of cache file `path`; returns it. The error says how
+/// to point caches elsewhere.
+pub(crate) fn create_cache_dir(path: &Path) -> Result<&Path> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::io(
+            dir,
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot create the cache directory ({e}); set TR_CACHE_DIR to a writable directory"),
+            ),
+        )
+    })?;
+    Ok(dir)
 }

@@ -214,10 +214,7 @@ pub struct StoreCache {
 impl StoreCache {
     /// The entry for `params` under `<processed>/<sub>/`.
     pub fn new(dir: &DataDir, sub: &str, params: &serde_json::Value) -> Result<Self> {
-        let params = serde_json::to_string(params)
-            .map_err(|e| Error::invalid("cache parameters", e.to_string()))?;
-        let key = hex::encode(Sha256::digest(params.as_bytes()))[..16].to_string();
-        let path = dir.processed().join(sub).join(format!("{key}.safetensors"));
+        let (path, key, params) = super::line_cache::cache_entry(dir, sub, params)?;
         Ok(Self { path, key, params })
     }
 
@@ -342,17 +339,7 @@ impl StoreCache {
     }
 
     fn create_dir(&self) -> Result<&Path> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::io(
-                dir,
-                std::io::Error::new(
-                    e.kind(),
-                    format!("cannot create the cache directory ({e}); set TR_CACHE_DIR to a writable directory"),
-                ),
-            )
-        })?;
-        Ok(dir)
+        super::line_cache::create_cache_dir(&self.path)
     }
 
     /// Writes `store` atomically.
