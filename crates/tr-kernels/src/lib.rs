@@ -11,6 +11,7 @@
 //! |---|---|---|
 //! | [`conv2d`], [`ConvGeometry`] | 2-D convolution (any kernel, per-axis stride and padding) with fused bias and ReLU | `tr_models::layers::Conv2d` |
 //! | [`max_pool2d`] | max-pooling with the argmax kept for the backward pass | `tr_models::layers::max_pool2d` |
+//! | [`batch_norm2d`], [`BatchNormStats`], [`BatchNormOut`] | batch normalisation of `(B, C, H, W)` maps (batch or given statistics) with an optional fused ReLU | `tr_models::layers::BatchNorm2d` |
 //! | [`lstm_recurrence`] | the recurrence of one (bi)directional LSTM layer, backpropagation through time included | `tr_models::layers::Lstm` |
 //! | [`adam_in_place`], [`AdamStep`] | one Adam/AdamW update of an `f32` parameter and its moments, in place | `tr_train::optim::Optimizer` |
 //! | [`keep_freed_memory`], [`MALLOC_ENV`] | glibc allocator settings for long-lived training processes | `htr fit`, `tr-train`, `cargo xtask bench` |
@@ -25,6 +26,9 @@
 //!   input channels uses Winograd F(2×2, 3×3) instead.
 //! * Max-pooling: PyTorch's `nn.MaxPool2d` (floor mode); on ties the whole
 //!   gradient goes to the first maximum, as in PyTorch.
+//! * Batch normalisation: per-channel statistics in two passes, one pass
+//!   to normalise (and rectify), two for the backward pass, instead of
+//!   candle-nn's ten allocating broadcast ops each way.
 //! * LSTM: fused gate math (PyTorch's gate order `i, f, g, o`); the input
 //!   projection stays a single candle matmul over the whole sequence, done
 //!   by the caller; sigmoid and tanh are vectorised.
@@ -66,6 +70,7 @@
 mod activation;
 mod adam;
 mod alloc;
+mod batch_norm;
 mod buffers;
 mod conv;
 mod im2col;
@@ -78,6 +83,7 @@ mod winograd;
 
 pub use adam::{adam_in_place, AdamStep};
 pub use alloc::{keep_freed_memory, MALLOC_ENV};
+pub use batch_norm::{batch_norm2d, BatchNormOut, BatchNormStats};
 pub use conv::{conv2d, ConvGeometry};
 pub use lstm::lstm_recurrence;
 pub use pool::max_pool2d;

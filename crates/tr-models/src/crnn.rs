@@ -172,7 +172,7 @@ impl Crnn {
         let mut x = x.clone();
         for (i, (conv, &(_, _, pool))) in self.convs.iter().zip(&STAGES).enumerate() {
             x = match self.norms.get(i) {
-                Some(bn) => bn.forward(&conv.forward(&x)?, train)?.relu()?,
+                Some(bn) => bn.forward_relu(&conv.forward(&x)?, train)?,
                 None => conv.forward_relu(&x)?,
             };
             if pool {

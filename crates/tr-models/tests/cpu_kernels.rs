@@ -353,3 +353,93 @@ fn unidirectional_lstm_matches_reference() -> anyhow::Result<()> {
     check_lstm(lstm_config(2, 9, 2, false), (3, 4))?;
     Ok(())
 }
+
+/// Output, named gradients, running mean and running variance of one pass.
+type BatchNormRun = (Tensor, Vec<(String, Tensor)>, Vec<f32>, Vec<f32>);
+
+/// One batch-norm case: fast kernel against candle-nn on twin layers
+/// (outputs, gradients of input, weight and bias, running statistics).
+fn check_batch_norm(shape: [usize; 4], train: bool, relu: bool) -> anyhow::Result<()> {
+    use tr_models::layers::BatchNorm2d;
+    tr_kernels::set_reference_ops(false);
+    let x = Var::from_tensor(&(det_tensor(&shape, 11)? * 3.0)?.affine(1.0, 0.5)?)?;
+    let run = |fast: bool| -> anyhow::Result<BatchNormRun> {
+        let map = VarMap::new();
+        let bn = BatchNorm2d::new(shape[1], vb(&map))?;
+        // Non-trivial affine parameters and running statistics.
+        for (name, seed, offset) in [
+            ("weight", 1, 1.0),
+            ("bias", 2, 0.0),
+            ("running_mean", 3, 0.0),
+            ("running_var", 4, 1.5),
+        ] {
+            let data = map.data().lock().expect("varmap lock");
+            let v = &data[name];
+            v.set(&(det_tensor(v.dims(), seed)? + offset)?)?;
+        }
+        let y = match (fast, relu) {
+            (true, true) => bn.forward_relu(x.as_tensor(), train)?,
+            (true, false) => bn.forward(x.as_tensor(), train)?,
+            (false, true) => bn.forward_reference(x.as_tensor(), train)?.relu()?,
+            (false, false) => bn.forward_reference(x.as_tensor(), train)?,
+        };
+        let store = weighted_sum(&y, 5)?.backward()?;
+        let data = map.data().lock().expect("varmap lock");
+        let mut g = vec![(
+            "input".to_string(),
+            store.get(x.as_tensor()).expect("input gradient").clone(),
+        )];
+        for name in ["bias", "weight"] {
+            g.push((
+                name.to_string(),
+                store
+                    .get(data[name].as_tensor())
+                    .expect("parameter gradient")
+                    .clone(),
+            ));
+        }
+        for name in ["running_mean", "running_var"] {
+            assert!(
+                store.get(data[name].as_tensor()).is_none(),
+                "{name} is a buffer"
+            );
+        }
+        let (rm, rv) = (bn.running_mean().to_vec1()?, bn.running_var().to_vec1()?);
+        // The update lands in the VarMap (what checkpoints save).
+        assert_eq!(data["running_mean"].as_tensor().to_vec1::<f32>()?, rm);
+        assert_eq!(data["running_var"].as_tensor().to_vec1::<f32>()?, rv);
+        Ok((y, g, rm, rv))
+    };
+    let (y_fast, g_fast, rm_fast, rv_fast) = run(true)?;
+    let (y_ref, g_ref, rm_ref, rv_ref) = run(false)?;
+    let case = format!("batch-norm on {shape:?}, train {train}, relu {relu}");
+    assert_close(&format!("{case}: output"), &y_fast, &y_ref)?;
+    assert_eq!(g_fast.len(), g_ref.len());
+    for ((name, gf), (_, gr)) in g_fast.iter().zip(&g_ref) {
+        assert_close(&format!("{case}: gradient of {name}"), gf, gr)?;
+    }
+    for (what, f, r) in [
+        ("running mean", &rm_fast, &rm_ref),
+        ("running var", &rv_fast, &rv_ref),
+    ] {
+        for (a, b) in f.iter().zip(r.iter()) {
+            assert!(
+                (a - b).abs() <= 1e-5 * b.abs().max(1.0),
+                "{case}: {what} {f:?} vs {r:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn batch_norm_matches_reference_in_both_modes_with_and_without_relu() -> anyhow::Result<()> {
+    for train in [true, false] {
+        for relu in [false, true] {
+            check_batch_norm([2, 3, 5, 7], train, relu)?;
+            check_batch_norm([1, 4, 3, 11], train, relu)?;
+            check_batch_norm([5, 2, 1, 1], train, relu)?;
+        }
+    }
+    Ok(())
+}
