@@ -1,8 +1,9 @@
 //! Training with the fast CPU kernels follows the same trajectory as with
 //! candle's reference ops: from the same seed, a few AdamW steps of `cnn`
 //! (convolutions + max-pooling) and `line-cnn-lstm` (strided and window
-//! convolutions + bidirectional LSTM) give the same losses and the same
-//! final accuracy. (A CTC run lives in `cargo xtask bench --check-training`,
+//! convolutions + bidirectional LSTM) and `crnn` (convolutions with batch
+//! normalisation and ReLU fused, stacked LSTM) give the same losses and the
+//! same final accuracy. (A CTC run lives in `cargo xtask bench --check-training`,
 //! tr-models cannot depend on tr-lit's CTC loss.)
 //!
 //! This binary holds a single test because it flips the process-wide
@@ -119,6 +120,17 @@ fn fast_kernels_train_like_reference_ops() -> anyhow::Result<()> {
             ("lstm_dim", "12"),
         ],
         DataSpec::new([1, 16, 64], Vocabulary::emnist(), Some(7)),
+    )?;
+    // Batch normalisation (fused with ReLU) in training and evaluation mode.
+    check(
+        "crnn",
+        &[
+            ("channels", "[4, 6, 8, 8]"),
+            ("lstm_dim", "8"),
+            ("lstm_layers", "2"),
+            ("dropout", "0"),
+        ],
+        DataSpec::new([1, 16, 32], Vocabulary::emnist(), Some(8)),
     )?;
     Ok(())
 }
