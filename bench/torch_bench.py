@@ -1,31 +1,71 @@
 #!/usr/bin/env python3
-"""PyTorch reference for `cargo xtask bench` (docs/performance.md).
+"""PyTorch and onnxruntime reference for `cargo xtask bench` (docs/performance.md).
 
-Builds the course's LineCNN and LineCNNLSTM exactly as tr-models does
-(conv_dim 32, fc_dim 512, window 16 / stride 8, fc dropout 0.2, 83 classes,
-LSTM 512 bidirectional with the two directions summed) and prints, per model,
-at batch 32 on 1x28x896 lines with N threads: forward ms (model + CTC loss),
-backward ms, optimizer (AdamW) ms, samples/s, peak RSS (MB) and the
-single-line eager inference latency at 1 thread. Each model runs in its own
-child process so the peak RSS is its own.
+Builds PyTorch twins of tr-models' line models, each at its own training
+shape (MODELS below; `--batch` overrides the batch of every model):
 
-Optional: needs `torch`; never run by tests or CI.
+* `line-cnn`, `line-cnn-lstm`: the course's LineCNN and LineCNNLSTM (conv_dim
+  32, fc_dim 512, window 16 / stride 8, fc dropout 0.2; LSTM 512
+  bidirectional with the two directions summed), batch 32 of 1x28x896
+  EMNIST lines, 83 classes, labels of 16-32 symbols.
+* `crnn`: the shipped line model (tr-models `crnn`, default config: six 3x3
+  convs with 32/64/96/96/128/128 channels, BatchNorm + ReLU after each, 2x2
+  max-pools after the first two, height halved by the stride-(2,1) 4th and
+  6th convs; columns as a sequence, 3-layer BiLSTM 256 with dropout 0.5,
+  linear to the classes), batch 16 of 1x48x768 real lines, 86 classes (the
+  Hooker vocabulary), labels of 16-48 symbols (Hooker's lines: 30 on
+  average, median 32).
 
-    /work/venv/bin/python bench/torch_bench.py --threads 2 --steps 5
+Per model, one table row (`-` = not measured):
+
+* fwd_ms, bwd_ms, opt_ms: median forward (model + CTC loss), backward and
+  AdamW step of a training step at the model's batch, `--threads` threads;
+* samples/s: batch / (fwd + bwd + opt);
+* peak_rss_MB: the process's peak RSS (`ru_maxrss`) after training, ~520 MB
+  of it `import torch`;
+* latency_1t_ms: median eager inference latency of one line (eval mode,
+  `torch.no_grad()`), 1 thread;
+* ort_latency_1t_ms: the same line through onnxruntime: the eval-mode model
+  exported with `torch.onnx.export` (TorchScript exporter, opset 17, dynamic
+  batch, fixed line size), an `InferenceSession` with intra- and inter-op
+  threads 1 (CPU provider, default graph optimisations), median of the
+  latency runs; `n/a` if the export or the session fails (the reason goes to
+  stderr).
+
+Each model runs in its own child process so the peak RSS is its own.
+Optional: needs `torch`, `onnx` and `onnxruntime`; never run by tests or CI.
+
+    /work/kraken/venv/bin/python bench/torch_bench.py --threads 2 --steps 5
+    /work/kraken/venv/bin/python bench/torch_bench.py --models crnn --threads 2 --steps 3 \
+        --latency-runs 40
 """
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 
-HEADER = "model           fwd_ms   bwd_ms   opt_ms  samples/s  peak_rss_MB  latency_1t_ms"
+HEADER = (
+    "model           fwd_ms   bwd_ms   opt_ms  samples/s  peak_rss_MB  latency_1t_ms"
+    "  ort_latency_1t_ms"
+)
+
+# Training shape of each model: input (C, H, W), classes, batch, longest label.
+MODELS = {
+    "line-cnn": dict(shape=(1, 28, 896), classes=83, batch=32, label_len=32),
+    "line-cnn-lstm": dict(shape=(1, 28, 896), classes=83, batch=32, label_len=32),
+    "crnn": dict(shape=(1, 48, 768), classes=86, batch=16, label_len=48),
+}
 
 
-def build(name, classes=83, height=28):
+def build(name, classes, height):
     import torch
+    import torch.nn.functional as F
     from torch import nn
 
     class ConvBlock(nn.Module):
@@ -81,7 +121,92 @@ def build(name, classes=83, height=28):
             x = x.view(s, b, 2, -1).sum(dim=2)
             return self.fc(x).permute(1, 2, 0)
 
-    return LineCNN(classes) if name == "line-cnn" else LineCNNLSTM()
+    class CRNN(nn.Module):
+        """tr-models `crnn` (crnn.rs), default config; PyTorch default init."""
+
+        # (stride_h, stride_w, pool_after) of the six convolutions (crnn.rs `STAGES`).
+        STAGES = [
+            (1, 1, True),
+            (1, 1, True),
+            (1, 1, False),
+            (2, 1, False),
+            (1, 1, False),
+            (2, 1, False),
+        ]
+
+        def __init__(self, channels=(32, 64, 96, 128), lstm_dim=256, lstm_layers=3, dropout=0.5):
+            super().__init__()
+            assert height % 16 == 0, "crnn needs a height that is a multiple of 16"
+            c1, c2, c3, c4 = channels
+            outs = [c1, c2, c3, c3, c4, c4]
+            self.convs, self.norms, cin = nn.ModuleList(), nn.ModuleList(), 1
+            for (sh, sw, _), out in zip(self.STAGES, outs):
+                self.convs.append(nn.Conv2d(cin, out, 3, stride=(sh, sw), padding=1))
+                self.norms.append(nn.BatchNorm2d(out))
+                cin = out
+            self.dropout = nn.Dropout(dropout)
+            features = c4 * (height // 16)
+            self.lstm = nn.LSTM(
+                features, lstm_dim, num_layers=lstm_layers, dropout=dropout, bidirectional=True
+            )
+            self.fc = nn.Linear(2 * lstm_dim, classes)
+
+        def forward(self, x):
+            for conv, norm, (_, _, pool) in zip(self.convs, self.norms, self.STAGES):
+                x = torch.relu(norm(conv(x)))
+                if pool:
+                    x = F.max_pool2d(x, 2, 2)
+            b, c, h, s = x.shape
+            # Columns become time steps; channels x rows their features.
+            x = x.reshape(b, c * h, s).permute(2, 0, 1)  # (S, B, F)
+            x = self.dropout(x)
+            x, _ = self.lstm(x)  # (S, B, 2H)
+            x = self.dropout(x)
+            return self.fc(x).permute(1, 2, 0)  # (B, classes, S)
+
+    if name == "line-cnn":
+        return LineCNN(classes)
+    if name == "line-cnn-lstm":
+        return LineCNNLSTM()
+    return CRNN()
+
+
+def ort_latency(model, one, runs):
+    """Median onnxruntime latency (ms) of `one` at 1 thread, or None (reason on stderr)."""
+    import torch
+
+    try:
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            path = os.path.join(tmp, "model.onnx")
+            # The TorchScript exporter: the dynamo one needs `onnxscript`.
+            torch.onnx.export(
+                model,
+                (one,),
+                path,
+                dynamo=False,
+                opset_version=17,
+                input_names=["image"],
+                output_names=["logits"],
+                dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+            )
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = 1
+            opts.inter_op_num_threads = 1
+            sess = ort.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+        feed = {"image": one.numpy()}
+        lat = []
+        for run in range(runs + 2):
+            t0 = time.perf_counter()
+            sess.run(None, feed)[0].sum()
+            if run >= 2:
+                lat.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(lat)
+    except Exception as e:  # noqa: BLE001 - any failure is reported, not fatal
+        print(f"onnxruntime: {e.__class__.__name__}: {e}".strip(), file=sys.stderr)
+        return None
 
 
 def bench_model(name, args):
@@ -90,9 +215,11 @@ def bench_model(name, args):
 
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
-    model = build(name)
-    b, classes, label_len = args.batch, 83, 32
-    x = torch.rand(b, 1, 28, 896)
+    m = MODELS[name]
+    (c, h, w), classes, label_len = m["shape"], m["classes"], m["label_len"]
+    b = args.batch or m["batch"]
+    model = build(name, classes, h)
+    x = torch.rand(b, c, h, w)
     targets = torch.randint(4, classes, (b, label_len))
     target_lengths = torch.tensor([16 + (i * 7) % (label_len - 15) for i in range(b)])
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -125,17 +252,23 @@ def bench_model(name, args):
             model(one).sum().item()
             if run >= 2:
                 lat.append((time.perf_counter() - t0) * 1e3)
+    ort_ms = ort_latency(model, one, args.latency_runs)
+    ort_col = "n/a" if ort_ms is None else f"{ort_ms:.2f}"
     sps = b / ((fwd + bwd + optm) / 1e3)
     return (
         f"{name:<14} {fwd:>7.1f}  {bwd:>7.1f}  {optm:>7.1f}  {sps:>9.2f}  {peak:>11.0f}"
-        f"  {statistics.median(lat):>13.2f}"
+        f"  {statistics.median(lat):>13.2f}  {ort_col:>17}"
     )
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="line-cnn,line-cnn-lstm")
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument(
+        "--models", default="line-cnn,line-cnn-lstm", help=f"comma-separated: {', '.join(MODELS)}"
+    )
+    p.add_argument(
+        "--batch", type=int, default=None, help="training batch of every model (default: the model's)"
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
@@ -144,26 +277,41 @@ def main():
     args = p.parse_args()
     models = [m for m in args.models.split(",") if m]
     for m in models:
-        if m not in ("line-cnn", "line-cnn-lstm"):
-            sys.exit(f"error: --models: unknown model {m!r} (expected line-cnn, line-cnn-lstm)")
+        if m not in MODELS:
+            sys.exit(f"error: --models: unknown model {m!r} (expected {', '.join(MODELS)})")
+    if args.batch is not None and args.batch <= 0:
+        sys.exit("error: --batch must be positive")
     if args.in_process:
         for m in models:
             print(bench_model(m, args))
         return
+    import onnxruntime
     import torch
 
+    batches = {args.batch or MODELS[m]["batch"] for m in models}
+    batch = str(batches.pop()) if len(batches) == 1 else "per model"
     print(
-        f"# batch {args.batch}, {args.threads} threads (latency: 1 thread), "
-        f"{args.steps} timed steps, PyTorch {torch.__version__} eager"
+        f"# batch {batch}, {args.threads} threads (latency: 1 thread), "
+        f"{args.steps} timed steps, PyTorch {torch.__version__} eager, "
+        f"onnxruntime {onnxruntime.__version__}"
     )
+    for m in models:
+        c, h, w = MODELS[m]["shape"]
+        print(
+            f"# {m}: batch {args.batch or MODELS[m]['batch']}, {c}x{h}x{w} lines, "
+            f"{MODELS[m]['classes']} classes, labels 16-{MODELS[m]['label_len']}"
+        )
     print(HEADER)
     for m in models:
         cmd = [sys.executable, __file__, "--in-process", "--models", m]
-        for k in ("batch", "threads", "steps", "warmup", "latency_runs"):
+        for k in ("threads", "steps", "warmup", "latency_runs"):
             cmd += ["--" + k.replace("_", "-"), str(getattr(args, k))]
-        out = subprocess.run(cmd, capture_output=True, text=True)
+        if args.batch is not None:
+            cmd += ["--batch", str(args.batch)]
+        # stderr is inherited: export warnings and failure reasons show directly.
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
         if out.returncode != 0:
-            sys.exit(f"error: {m} benchmark failed: {out.stderr.strip()}")
+            sys.exit(f"error: {m} benchmark failed (exit status {out.returncode}, see above)")
         print(out.stdout.strip().splitlines()[-1])
 
 

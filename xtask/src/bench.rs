@@ -2,13 +2,17 @@
 //! line models on the CPU, the figures of `docs/performance.md`.
 //!
 //! For each model (default `line-cnn` and `line-cnn-lstm`, course configs,
-//! 1×28×896 EMNIST-lines inputs, 83 classes): `steps` training steps at
-//! `batch` on a `threads`-thread rayon pool — forward (model + tr-lit's
+//! batch 32 of 1×28×896 EMNIST-lines inputs, 83 classes; `crnn`, the shipped
+//! line model, at its training shape: batch 16 of 1×48×768 real lines, 86
+//! classes — see [`shape`]): `steps` training steps at the model's batch
+//! (or `--batch`) on a `threads`-thread rayon pool — forward (model + tr-lit's
 //! `CtcLoss`), backward, AdamW step (the trainer's `tr_train::optim`,
 //! gradients copied out of candle's store included), each timed separately (medians after
 //! `warmup` steps) — then the median single-line inference latency on a
 //! 1-thread pool. Every model runs in its own child process so its peak RSS
-//! (`VmHWM`) is its own. `--reference` selects candle's reference ops
+//! (`VmHWM`) is its own; a second child process per model measures the peak
+//! RSS of a single-line inference alone (the `predict_rss_MB` column, see
+//! [`predict`]). `--reference` selects candle's reference ops
 //! instead of the fast CPU kernels (`tr_kernels`) and the tensor-op
 //! AdamW instead of the fused in-place one.
 //!
@@ -16,9 +20,12 @@
 //! CTC task with both op sets from the same seed and compares their loss
 //! curves and validation CERs (see [`check`]).
 //!
-//! `bench/torch_bench.py` prints the same figures for PyTorch.
+//! `bench/torch_bench.py` prints the same figures for PyTorch (and the
+//! single-line latency of onnxruntime).
 
 mod check;
+mod predict;
+mod shape;
 
 use std::process::Command;
 use std::time::Instant;
@@ -29,18 +36,23 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarMap;
 use clap::Args;
 use tr_lit::CtcLoss;
-use tr_models::{default_spec, ModelConfig};
+use tr_models::ModelConfig;
 use tr_train::optim::{AdamWConfig, Grads, Optimizer, OptimizerConfig};
+
+use shape::BenchShape;
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Models to measure, comma-separated.
+    /// Models to measure, comma-separated: CTC line models of the zoo, each
+    /// at its training shape. crnn (the shipped line model): batch 16 of
+    /// 1x48x768 lines, 86 classes; line-cnn, line-cnn-lstm (and the others):
+    /// batch 32 of their course data (1x28x896 lines, 83 classes).
     #[arg(long, value_delimiter = ',', default_value = "line-cnn,line-cnn-lstm")]
     pub models: Vec<String>,
-    /// Training batch size.
-    #[arg(long, default_value_t = 32)]
-    pub batch: usize,
+    /// Training batch size of every model [default: the model's, 32 or 16].
+    #[arg(long)]
+    pub batch: Option<usize>,
     /// Threads of the training pool (inference latency always uses 1).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -60,9 +72,14 @@ pub struct BenchArgs {
     /// fast kernels and with the reference ops and compare validation CERs.
     #[arg(long, value_name = "STEPS")]
     pub check_training: Option<usize>,
-    /// Run the models in this process (used for the per-model child processes).
+    /// Run the models in this process (used for the per-model child
+    /// processes); prints the training columns only.
     #[arg(long, hide = true)]
     pub in_process: bool,
+    /// Only build each model, read one line in eval mode and print the
+    /// process's peak RSS in MB (the per-model `predict_rss_MB` child).
+    #[arg(long, hide = true)]
+    pub predict_rss: bool,
 }
 
 /// Figures of one model.
@@ -77,9 +94,13 @@ pub struct Report {
     pub latency_ms: f64,
 }
 
-/// Column header of [`Report::row`].
-pub const HEADER: &str =
+/// Column header of [`Report::row`] (the `--in-process` table).
+pub const TRAIN_HEADER: &str =
     "model           fwd_ms   bwd_ms   opt_ms  samples/s  peak_rss_MB  latency_1t_ms";
+
+/// Column header of the table: [`TRAIN_HEADER`] and the peak RSS of a
+/// single-line inference process ([`predict`]).
+pub const HEADER: &str = "model           fwd_ms   bwd_ms   opt_ms  samples/s  peak_rss_MB  latency_1t_ms  predict_rss_MB";
 
 impl Report {
     /// One aligned table row.
@@ -105,10 +126,19 @@ pub fn run(args: &BenchArgs) -> Result<String> {
         }
         return check::check_training(steps);
     }
-    if args.batch == 0 || args.threads == 0 || args.steps == 0 || args.latency_runs == 0 {
+    if args.batch == Some(0) || args.threads == 0 || args.steps == 0 || args.latency_runs == 0 {
         bail!("--batch, --threads, --steps and --latency-runs must be positive")
     }
     tr_kernels::set_reference_ops(args.reference);
+    if args.predict_rss {
+        // Before the allocator settings below: `htr predict` keeps glibc's.
+        let rss = args
+            .models
+            .iter()
+            .map(|m| Ok(format!("{:.1}", predict::predict_peak_rss(m)?)))
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(rss.join("\n"));
+    }
     // As the trainer does (`tr_train::cli::run`); each per-model child process
     // runs this function too (`--in-process`), so it applies there as well.
     tr_kernels::keep_freed_memory();
@@ -117,30 +147,58 @@ pub fn run(args: &BenchArgs) -> Result<String> {
     } else {
         "tr fast CPU kernels"
     };
-    let mut out = vec![
-        format!(
-            "# batch {}, {} threads (latency: 1 thread), {} timed steps, {ops}",
-            args.batch, args.threads, args.steps
-        ),
-        HEADER.to_string(),
-    ];
+    let shapes = args
+        .models
+        .iter()
+        .map(|m| BenchShape::of(m, args.batch))
+        .collect::<Result<Vec<_>>>()?;
+    let batch = match shapes.split_first() {
+        Some((first, rest)) if rest.iter().all(|s| s.batch == first.batch) => {
+            first.batch.to_string()
+        }
+        _ => "per model".to_string(),
+    };
+    let mut out = vec![format!(
+        "# batch {batch}, {} threads (latency: 1 thread), {} timed steps, {ops}",
+        args.threads, args.steps
+    )];
+    for (model, shape) in args.models.iter().zip(&shapes) {
+        out.push(format!("# {}", shape.describe(model)));
+    }
+    out.push(
+        if args.in_process {
+            TRAIN_HEADER
+        } else {
+            HEADER
+        }
+        .to_string(),
+    );
     for model in &args.models {
         if args.in_process {
             out.push(bench_model(model, args)?.row());
         } else {
-            out.push(run_child(model, args)?);
+            let row = run_child(model, args, "--in-process")?;
+            let rss = run_child(model, args, "--predict-rss")?;
+            let rss: f64 = rss
+                .parse()
+                .with_context(|| format!("{model}: predict RSS {rss:?} is not a number"))?;
+            out.push(format!("{row}  {rss:>14.0}"));
         }
     }
     Ok(out.join("\n"))
 }
 
-/// Runs one model in a child process and returns its table row.
-fn run_child(model: &str, args: &BenchArgs) -> Result<String> {
+/// Runs one model in a child process in `mode` (`--in-process`: training
+/// and latency; `--predict-rss`: inference memory) and returns the last line
+/// it printed.
+fn run_child(model: &str, args: &BenchArgs, mode: &str) -> Result<String> {
     let exe = std::env::current_exe().context("locating the xtask binary")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["bench", "--in-process", "--models", model])
-        .args(["--batch", &args.batch.to_string()])
-        .args(["--threads", &args.threads.to_string()])
+    cmd.args(["bench", mode, "--models", model]);
+    if let Some(batch) = args.batch {
+        cmd.args(["--batch", &batch.to_string()]);
+    }
+    cmd.args(["--threads", &args.threads.to_string()])
         .args(["--steps", &args.steps.to_string()])
         .args(["--warmup", &args.warmup.to_string()])
         .args(["--latency-runs", &args.latency_runs.to_string()]);
@@ -149,10 +207,10 @@ fn run_child(model: &str, args: &BenchArgs) -> Result<String> {
     }
     let output = cmd
         .output()
-        .with_context(|| format!("running the {model} benchmark"))?;
+        .with_context(|| format!("running the {model} benchmark ({mode})"))?;
     if !output.status.success() {
         bail!(
-            "{model} benchmark failed: {}",
+            "{model} benchmark ({mode}) failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         )
     }
@@ -196,23 +254,24 @@ fn det_values(n: usize, seed: u64) -> Vec<f32> {
 /// Measures one model in this process.
 pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
     let config = ModelConfig::by_name(name)?;
-    let spec = default_spec(name)?;
+    let shape = BenchShape::of(name, args.batch)?;
+    let spec = &shape.spec;
     let [c, h, w] = spec.input_shape;
     let classes = spec.num_classes();
-    let label_len = spec.output_len.unwrap_or(32);
+    let label_len = shape.label_len;
     let dev = Device::Cpu;
     let varmap = VarMap::new();
     let vb = tr_models::seeded_var_builder(&varmap, 0, DType::F32, &dev);
-    let model = config.build(&spec, vb)?;
-    let b = args.batch;
+    let model = config.build(spec, vb)?;
+    let b = shape.batch;
     let x = Tensor::from_vec(det_values(b * c * h * w, 1), (b, c, h, w), &dev)?;
-    // Labels 4.. (past blank and the special tokens), lengths 16..=32.
+    // Labels 4.. (past blank and the special tokens), lengths 16..=label_len.
     let labels: Vec<u32> = det_values(b * label_len, 2)
         .iter()
         .map(|v| 4 + (v * (classes - 4) as f32) as u32)
         .collect();
     let targets = Tensor::from_vec(labels, (b, label_len), &dev)?;
-    let target_lengths: Vec<usize> = (0..b).map(|i| 16 + (i * 7) % (label_len - 15)).collect();
+    let target_lengths = shape.target_lengths();
     let ctc = CtcLoss::default();
     // The trainer's AdamW (fused in-place update unless --reference).
     let params: Vec<(String, Var)> = varmap

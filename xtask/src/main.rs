@@ -27,6 +27,16 @@ enum Command {
     /// Run a lab's experiments in order and print a results table.
     Lab(lab::LabArgs),
     /// Time CPU training steps and inference of the line models (docs/performance.md).
+    ///
+    /// One row per model, each measured in child processes of its own:
+    /// fwd_ms, bwd_ms, opt_ms (medians of the forward pass with the CTC
+    /// loss, backward pass and AdamW step at the model's batch, --threads
+    /// threads); samples/s (batch / their sum); peak_rss_MB (peak RSS of the
+    /// training process); latency_1t_ms (median eval-mode latency of one
+    /// line, 1 thread); predict_rss_MB (peak RSS of a separate process that
+    /// only builds the model and reads one line, the counterpart of `htr
+    /// predict` on one line). bench/torch_bench.py prints the PyTorch and
+    /// onnxruntime figures.
     Bench(bench::BenchArgs),
 }
 

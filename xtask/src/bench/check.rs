@@ -7,8 +7,10 @@
 //! six random characters side by side (16×96) plus noise, labelled with
 //! their classes (4..14 of the 83-symbol EMNIST vocabulary, blank 0). The
 //! models are small versions of `line-cnn` and `line-cnn-lstm` (window 16,
-//! stride 8: 11 CTC steps per line), trained with AdamW on fresh lines
-//! every step and evaluated by greedy CTC decoding on 128 held-out lines.
+//! stride 8: 11 CTC steps per line) and of `crnn` (channels 8/8/16/16, two
+//! BiLSTM layers of 32: 24 CTC steps per line), trained with AdamW on fresh
+//! lines every step and evaluated by greedy CTC decoding on 128 held-out
+//! lines.
 
 use anyhow::Result;
 use candle_core::{DType, Device, Tensor};
@@ -137,16 +139,30 @@ fn run(
     Ok((losses, 100.0 * errors as f64 / (truth.len() * CHARS) as f64))
 }
 
-/// Runs both models with both op sets and returns the report text.
-pub fn check_training(steps: usize) -> Result<String> {
+/// The small models of the check: name and config overrides.
+fn cases() -> [(&'static str, Vec<(&'static str, &'static str)>); 3] {
     let cnn = r#"{"conv_dim": 8, "fc_dim": 64, "fc_dropout": 0.2, "window_width": 16, "window_stride": 8}"#;
-    let cases: [(&str, Vec<(&str, &str)>); 2] = [
+    [
         (
             "line-cnn",
             vec![("conv_dim", "8"), ("fc_dim", "64"), ("fc_dropout", "0.2")],
         ),
         ("line-cnn-lstm", vec![("line_cnn", cnn), ("lstm_dim", "32")]),
-    ];
+        (
+            "crnn",
+            vec![
+                ("channels", "[8, 8, 16, 16]"),
+                ("lstm_dim", "32"),
+                ("lstm_layers", "2"),
+                ("dropout", "0.2"),
+            ],
+        ),
+    ]
+}
+
+/// Runs the models with both op sets and returns the report text.
+pub fn check_training(steps: usize) -> Result<String> {
+    let cases = cases();
     let mut out = vec![format!(
         "# {steps} AdamW steps, batch 16, synthetic 16x96 lines, seed 0"
     )];
@@ -174,4 +190,24 @@ pub fn check_training(steps: usize) -> Result<String> {
         ));
     }
     Ok(out.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A few steps of every small model with both op sets: finite losses
+    /// and a CER (the full check is `--check-training STEPS`).
+    #[test]
+    fn every_small_model_trains_with_both_op_sets() {
+        for (name, overrides) in &cases() {
+            for reference in [false, true] {
+                let (losses, cer) = run(name, overrides, 2, reference).unwrap();
+                assert_eq!(losses.len(), 2, "{name}");
+                assert!(losses.iter().all(|l| l.is_finite()), "{name}: {losses:?}");
+                assert!(cer.is_finite() && cer >= 0.0, "{name}: CER {cer}");
+            }
+        }
+        tr_kernels::set_reference_ops(false);
+    }
 }
