@@ -51,8 +51,16 @@
 //! | [`Preprocessing`], [`Polarity`] | any size, colour type or bit depth, either ink polarity, EXIF orientation, very wide lines; a pixel limit ([`DEFAULT_MAX_PIXELS`]) checked on the image header before decoding |
 //! | [`load_image`], [`load_image_file`] | decoding an image as the recognisers do |
 //! | [`DecoderConfig`], [`LmConfig`] | greedy or beam search, with an optional character language model shipped inside the artifact |
-//! | [`Artifact`], [`ArtifactConfig`] | a loaded, verified artifact and its `config.json` |
+//! | [`Artifact`], [`ArtifactConfig`], [`ArtifactBytes`] | a loaded, verified artifact and its `config.json`; `Artifact::from_bytes` loads one held in memory |
 //! | [`artifact`] | the artifact format: file names, format tags, [`artifact::write_artifact`], the model card |
+#![cfg_attr(
+    feature = "bundled",
+    doc = "| `LineTextRecognizer::bundled`, [`bundled_artifact`], [`BUNDLED_CARD`], [`BUNDLED_NAME`] | the English line model embedded in the crate (feature `bundled`, default) |"
+)]
+#![cfg_attr(
+    not(feature = "bundled"),
+    doc = "| `LineTextRecognizer::bundled`, `bundled_artifact` | the embedded English line model (feature `bundled`, off in this build) |"
+)]
 #![cfg_attr(
     feature = "hub",
     doc = "| [`fetch_artifact`], [`HubOptions`] | fetching artifacts from the Hugging Face hub or `HF_ENDPOINT` (feature `hub`) |"
@@ -68,6 +76,8 @@
 
 mod alignment;
 pub mod artifact;
+#[cfg(feature = "bundled")]
+mod bundled;
 mod decoder;
 mod error;
 #[cfg(feature = "hub")]
@@ -76,7 +86,9 @@ mod prediction;
 mod preprocess;
 mod recognizer;
 
-pub use artifact::{Artifact, ArtifactConfig};
+pub use artifact::{Artifact, ArtifactBytes, ArtifactConfig};
+#[cfg(feature = "bundled")]
+pub use bundled::{bundled_artifact, BUNDLED_CARD, BUNDLED_NAME};
 pub use decoder::{DecoderConfig, LmConfig};
 pub use error::{Error, Result};
 #[cfg(feature = "hub")]

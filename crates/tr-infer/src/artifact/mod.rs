@@ -115,15 +115,20 @@ impl ArtifactConfig {
             }
             Err(e) => return Err(Error::io(&path, e)),
         };
-        let format = serde_json::from_str::<serde_json::Value>(&text)
-            .map_err(|e| Error::artifact(&path, format!("not valid JSON: {e}")))?
+        Self::parse(&text, &path)
+    }
+
+    /// Parses and checks the text of a `config.json` (named `path` in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let format = serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| Error::artifact(path, format!("not valid JSON: {e}")))?
             .get("format")
             .and_then(|f| f.as_str().map(str::to_string));
         match format.as_deref() {
             Some(FORMAT) => {}
             Some(other) => {
                 return Err(Error::artifact(
-                    &path,
+                    path,
                     format!(
                         "format {other:?} is not supported by this version (expected {FORMAT:?})"
                     ),
@@ -131,16 +136,16 @@ impl ArtifactConfig {
             }
             None => {
                 return Err(Error::artifact(
-                    &path,
+                    path,
                     format!(
                         "no \"format\" field; expected {FORMAT:?} (is this a tr model artifact?)"
                     ),
                 ))
             }
         }
-        let de = &mut serde_json::Deserializer::from_str(&text);
-        let config: ArtifactConfig = deserialize_config(de, &path)?;
-        config.check(&path)?;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let config: ArtifactConfig = deserialize_config(de, path)?;
+        config.check(path)?;
         Ok(config)
     }
 
@@ -225,10 +230,67 @@ impl Artifact {
             config.weights.bytes,
             config.weights.sha256.as_deref(),
         )?;
-        let file = tr_data::tensor_file::read(&weights_path, device).map_err(|e| match e {
-            tr_data::Error::Format { path, message } => Error::artifact(path, message),
-            other => Error::from(other),
-        })?;
+        let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
+        let lm = match lm_file(&config.decoder) {
+            Some(lm) => {
+                let path = dir.join(&lm.file);
+                verify::check_file(&path, lm.bytes, lm.sha256.as_deref())?;
+                Some(std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?)
+            }
+            None => None,
+        };
+        Self::assemble(dir, config, &weights, lm.as_deref(), device)
+    }
+
+    /// Loads and verifies an artifact whose files are held in memory, e.g.
+    /// embedded in a binary with `include_bytes!`. `label` stands for the
+    /// directory in error messages; sizes and hashes recorded in the config
+    /// are checked against the bytes as [`Artifact::load`] checks files.
+    pub fn from_bytes(files: &ArtifactBytes<'_>, device: &Device) -> Result<Self> {
+        let dir = files.label;
+        let config = ArtifactConfig::parse(files.config, &dir.join(CONFIG_FILE))?;
+        let weights_path = dir.join(&config.weights.file);
+        verify::check_bytes(
+            &weights_path,
+            files.weights,
+            config.weights.bytes,
+            config.weights.sha256.as_deref(),
+        )?;
+        let lm = match (lm_file(&config.decoder), files.lm) {
+            (Some(lm), Some(text)) => {
+                verify::check_bytes(
+                    &dir.join(&lm.file),
+                    text.as_bytes(),
+                    lm.bytes,
+                    lm.sha256.as_deref(),
+                )?;
+                Some(text)
+            }
+            (Some(lm), None) => {
+                return Err(Error::artifact(
+                    dir.join(&lm.file),
+                    "not found; config.json names a language model but none was given",
+                ))
+            }
+            (None, _) => None,
+        };
+        Self::assemble(dir, config, files.weights, lm, device)
+    }
+
+    /// Builds the model of a checked config and loads its weights and LM.
+    fn assemble(
+        dir: &Path,
+        config: ArtifactConfig,
+        weights: &[u8],
+        lm: Option<&str>,
+        device: &Device,
+    ) -> Result<Self> {
+        let weights_path = dir.join(&config.weights.file);
+        let file =
+            tr_data::tensor_file::parse(&weights_path, weights, device).map_err(|e| match e {
+                tr_data::Error::Format { path, message } => Error::artifact(path, message),
+                other => Error::from(other),
+            })?;
         verify::check_weights_metadata(&weights_path, &file, &config)?;
         let varmap = VarMap::new();
         let vb = VarBuilder::from_varmap(&varmap, DType::F32, device);
@@ -239,7 +301,10 @@ impl Artifact {
             )
         })?;
         verify::load_into(&weights_path, &file.tensors, &varmap, config.model.name())?;
-        let lm = load_lm(dir, &config.decoder)?;
+        let lm = match (lm_file(&config.decoder), lm) {
+            (Some(info), Some(text)) => Some(parse_lm(&dir.join(&info.file), text)?),
+            _ => None,
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
@@ -250,16 +315,40 @@ impl Artifact {
     }
 }
 
+/// The files of an artifact held in memory ([`Artifact::from_bytes`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ArtifactBytes<'a> {
+    /// Stands for the artifact directory in error messages.
+    pub label: &'a Path,
+    /// The text of `config.json`.
+    pub config: &'a str,
+    /// The weights file the config names.
+    pub weights: &'a [u8],
+    /// The language model file, when the config's decoder names one.
+    pub lm: Option<&'a str>,
+}
+
+/// The LM file entry of a decoder config, if it names one.
+pub(crate) fn lm_file(decoder: &DecoderConfig) -> Option<&crate::decoder::LmConfig> {
+    match decoder {
+        DecoderConfig::Beam { lm: Some(lm), .. } => Some(lm),
+        _ => None,
+    }
+}
+
+/// Parses the text of an LM file (named `path` in errors).
+fn parse_lm(path: &Path, text: &str) -> Result<CharNgramLm> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::artifact(path, format!("not a character n-gram language model: {e}")))
+}
+
 /// Reads the LM file a decoder config names, verifying its size and hash.
 pub(crate) fn load_lm(dir: &Path, decoder: &DecoderConfig) -> Result<Option<CharNgramLm>> {
-    let DecoderConfig::Beam { lm: Some(lm), .. } = decoder else {
+    let Some(lm) = lm_file(decoder) else {
         return Ok(None);
     };
     let path = dir.join(&lm.file);
     verify::check_file(&path, lm.bytes, lm.sha256.as_deref())?;
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let model: CharNgramLm = serde_json::from_str(&text).map_err(|e| {
-        Error::artifact(&path, format!("not a character n-gram language model: {e}"))
-    })?;
-    Ok(Some(model))
+    parse_lm(&path, &text).map(Some)
 }

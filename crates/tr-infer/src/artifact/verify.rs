@@ -82,6 +82,35 @@ pub(crate) fn check_file(path: &Path, bytes: Option<u64>, sha256: Option<&str>) 
     Ok(())
 }
 
+/// Checks in-memory file contents (named `path` in errors) against the
+/// size and SHA-256 `config.json` records, as [`check_file`] checks files.
+pub(crate) fn check_bytes(
+    path: &Path,
+    data: &[u8],
+    bytes: Option<u64>,
+    sha256: Option<&str>,
+) -> Result<()> {
+    if let Some(want) = bytes {
+        let have = data.len() as u64;
+        if have != want {
+            return Err(Error::artifact(
+                path,
+                format!("{have} bytes but config.json records {want}: not the file this config describes"),
+            ));
+        }
+    }
+    if let Some(want) = sha256 {
+        let have = hex::encode(Sha256::digest(data));
+        if !have.eq_ignore_ascii_case(want) {
+            return Err(Error::artifact(
+                path,
+                format!("content does not match config.json: SHA-256 {have}, expected {want}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the weights file's own metadata: format tag, model name and
 /// vocabulary must agree with `config.json`.
 pub(crate) fn check_weights_metadata(

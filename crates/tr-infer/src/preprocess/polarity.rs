@@ -49,7 +49,14 @@ pub struct PolarityReport {
     pub inverted: bool,
     /// Background and ink levels used by the stretch (after inversion), if it was applied.
     pub stretched: Option<(u8, u8)>,
+    /// No pixel is more than [`NO_INK_LEVELS`] grey levels brighter than the
+    /// background (the median, after inversion): blank paper, a uniform
+    /// image. Recognisers read such an image as empty text.
+    pub no_ink: bool,
 }
+
+/// Grey levels above the background below which nothing counts as ink.
+pub const NO_INK_LEVELS: u8 = 16;
 
 /// True when `image` looks like dark ink on light paper.
 pub fn is_dark_ink(image: &GrayImage) -> bool {
@@ -71,12 +78,14 @@ pub fn normalise(
     if invert {
         out.iter_mut().for_each(|v| *v = 255 - *v);
     }
+    let hist = histogram(&out);
+    let brightest = hist.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
     let mut report = PolarityReport {
         inverted: invert,
         stretched: None,
+        no_ink: brightest <= percentile(&hist, 0.5).saturating_add(NO_INK_LEVELS),
     };
     if stretch {
-        let hist = histogram(&out);
         let (bg, ink) = (percentile(&hist, 0.5), percentile(&hist, 0.995));
         if ink > bg.saturating_add(16) && !(bg == 0 && ink == 255) {
             let (lo, span) = (f32::from(bg), f32::from(ink - bg));
@@ -141,7 +150,8 @@ mod tests {
             r,
             PolarityReport {
                 inverted: false,
-                stretched: None
+                stretched: None,
+                no_ink: false,
             }
         );
         // A scan and its inverted twin normalise to the same image.
@@ -159,5 +169,21 @@ mod tests {
         let (out, r) = normalise(&flat, Polarity::Auto, true);
         assert_eq!(out, flat);
         assert_eq!(r.stretched, None);
+        assert!(r.no_ink);
+    }
+
+    #[test]
+    fn no_ink_means_nothing_brighter_than_the_background_after_polarity() {
+        // Faint paper noise: no ink, either polarity.
+        let noise = GrayImage::from_fn(40, 10, |x, y| Luma([200 + ((x * 7 + y) % 9) as u8]));
+        assert!(normalise(&noise, Polarity::Auto, true).1.no_ink);
+        // One dot of ink among 400 pixels is ink (a comma on a line).
+        let mut dot = GrayImage::from_pixel(40, 10, Luma([230]));
+        dot.put_pixel(3, 4, Luma([40]));
+        let (_, r) = normalise(&dot, Polarity::Auto, true);
+        assert!(r.inverted && !r.no_ink);
+        // Declared bright ink on black, and the image is all black: no ink.
+        let black = GrayImage::from_pixel(8, 8, Luma([0]));
+        assert!(normalise(&black, Polarity::BrightInk, false).1.no_ink);
     }
 }

@@ -13,7 +13,7 @@ use tr_models::decoding::{
 use tr_models::Task;
 
 use crate::alignment::align;
-use crate::artifact::{load_lm, Artifact};
+use crate::artifact::{lm_file, load_lm, Artifact};
 use crate::decoder::DecoderConfig;
 use crate::error::{Error, Result};
 use crate::prediction::Prediction;
@@ -40,6 +40,8 @@ struct Prepared {
     /// Original pixels per input pixel, horizontally.
     scale_x: f32,
     inverted: bool,
+    /// The image has no ink (`PolarityReport::no_ink`): no window, empty text.
+    no_ink: bool,
 }
 
 /// Model output for one window.
@@ -80,7 +82,9 @@ impl Engine {
     pub(crate) fn set_decoder(&mut self, decoder: DecoderConfig) -> Result<()> {
         let cfg = &self.artifact.config;
         decoder.check(cfg.task, cfg.model.name())?;
-        self.lm = if decoder == cfg.decoder {
+        // The artifact's own LM is reused whenever the new decoder names the
+        // same file (a bundled artifact has no directory to read it again from).
+        self.lm = if lm_file(&decoder) == lm_file(&cfg.decoder) {
             self.artifact.lm.clone()
         } else {
             load_lm(&self.artifact.dir, &decoder)?
@@ -126,6 +130,16 @@ impl Engine {
         let (grey, report) = normalise(&grey, p.polarity, p.stretch_contrast);
         let [_, h, w] = self.artifact.config.input_shape;
         let (h, w) = (h as u32, w as u32);
+        if report.no_ink {
+            return Ok(Prepared {
+                windows: Vec::new(),
+                starts: Vec::new(),
+                overlap: 0,
+                scale_x: 1.0,
+                inverted: report.inverted,
+                no_ink: true,
+            });
+        }
         if self.windowed() {
             let overlap = p.window_overlap.unwrap_or(w / 8);
             let l = line_windows(&grey, h, w, overlap)?;
@@ -135,6 +149,7 @@ impl Engine {
                 overlap: l.overlap,
                 scale_x: l.scale_x,
                 inverted: report.inverted,
+                no_ink: false,
             })
         } else {
             let (input, scale_x) = fit_into(&grey, h, w);
@@ -144,6 +159,7 @@ impl Engine {
                 overlap: 0,
                 scale_x,
                 inverted: report.inverted,
+                no_ink: false,
             })
         }
     }
@@ -194,6 +210,17 @@ impl Engine {
 
     /// Stitches one image's window outputs and decodes them.
     fn finish(&self, p: &Prepared, outs: Vec<WindowOut>) -> Result<Prediction> {
+        if p.no_ink {
+            let ctc = self.artifact.config.task == Task::Ctc;
+            return Ok(Prediction {
+                text: String::new(),
+                confidence: 1.0,
+                char_confidences: Vec::new(),
+                steps: ctc.then(Vec::new),
+                x: ctc.then(Vec::new),
+                inverted: p.inverted,
+            });
+        }
         let vocab = &self.artifact.config.vocabulary;
         let [_, _, w] = self.artifact.config.input_shape;
         let mut frames_data: Vec<f32> = Vec::new();

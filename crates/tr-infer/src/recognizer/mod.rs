@@ -123,12 +123,22 @@ macro_rules! recognizer_api {
 /// Recognises one line of handwriting per image.
 ///
 /// For the line models (`line-cnn-simple`, `line-cnn`, `line-cnn-lstm`,
-/// `line-cnn-transformer`). Lines of any length are resized to the model
+/// `line-cnn-transformer`, `crnn`). Lines of any length are resized to the model
 /// height; CTC models read very wide lines window by window. Loads an
 /// artifact ([`crate::artifact`]) from a directory or from the Hugging Face
 /// hub.
 pub struct LineTextRecognizer {
     engine: Engine,
+}
+
+#[cfg(feature = "bundled")]
+impl LineTextRecognizer {
+    /// The English line model that ships with the crate (feature `bundled`,
+    /// default): no directory, no download. What it was trained on and how
+    /// well it reads is in [`crate::BUNDLED_CARD`].
+    pub fn bundled() -> Result<Self> {
+        Self::from_artifact(crate::bundled_artifact(&candle_core::Device::Cpu)?)
+    }
 }
 
 /// Recognises a paragraph of handwriting per image.
