@@ -1,10 +1,12 @@
-//! `htr data stats|show`: look at a dataset before training on it.
+//! `htr data stats|show|text`: look at a dataset before training on it.
 //!
-//! Both subcommands build the dataset through the registry
+//! The subcommands build the dataset through the registry
 //! ([`DatasetConfig::by_name`], parameters overridden with `--set key=value`)
 //! from the data root (`--data-dir`, else `TR_DATA_DIR`, else `./data`).
 //! `show` picks samples the way the loader's epoch 0 would (same seeded
 //! order, same augmentation seeds), so the sheet shows what a model sees.
+//! `text` writes a split's labels, one per line, without decoding any image
+//! (the text `htr stage --lm-text` trains a language model on).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +14,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use tr_data::datasets::{DataModule, Dataset, DatasetConfig, Target};
+use tr_data::datasets::{DataModule, Dataset, DatasetConfig, Target, TargetKind};
 use tr_data::render::{render_grid, save_png, GridOptions, Tile};
 use tr_data::DataDir;
 use tr_data::DataStats;
@@ -24,6 +26,9 @@ pub enum DataCommand {
     Stats(StatsArgs),
     /// Draw samples with their labels into a PNG grid.
     Show(ShowArgs),
+    /// Write the labels of a split as text, one sample per line (e.g. the
+    /// training transcriptions a language model is trained on).
+    Text(TextArgs),
 }
 
 /// Which dataset, from where, with which parameters.
@@ -63,6 +68,18 @@ pub struct ShowArgs {
     pub seed: u64,
 }
 
+#[derive(Args, Debug)]
+pub struct TextArgs {
+    #[command(flatten)]
+    pub dataset: DatasetArgs,
+    /// Text file to write (`-` = standard output).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Split whose labels to write.
+    #[arg(long, value_enum, default_value_t = Split::Train)]
+    pub split: Split,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Split {
     Train,
@@ -74,6 +91,7 @@ pub fn run(cmd: DataCommand) -> Result<()> {
     match cmd {
         DataCommand::Stats(args) => stats(&args),
         DataCommand::Show(args) => show(&args),
+        DataCommand::Text(args) => text(&args),
     }
 }
 
@@ -92,11 +110,7 @@ fn show(args: &ShowArgs) -> Result<()> {
         bail!("--count must be at least 1");
     }
     let module = build(&args.dataset)?;
-    let (name, split) = match args.split {
-        Split::Train => ("train", &module.train),
-        Split::Val => ("val", &module.val),
-        Split::Test => ("test", &module.test),
-    };
+    let (name, split) = args.split.of(&module);
     if split.is_empty() {
         bail!("the {name} split of {} is empty", module.name);
     }
@@ -133,6 +147,55 @@ fn show(args: &ShowArgs) -> Result<()> {
         println!("{line}");
     }
     Ok(())
+}
+
+fn text(args: &TextArgs) -> Result<()> {
+    let module = build(&args.dataset)?;
+    if module.target_kind != TargetKind::Sequence {
+        bail!(
+            "{} is a classification dataset; `htr data text` writes the label sequences of line and paragraph datasets",
+            module.name
+        );
+    }
+    let (name, split) = args.split.of(&module);
+    let mut text = String::new();
+    for i in 0..split.len() {
+        let target = split
+            .target(i)
+            .with_context(|| format!("reading label {i} of the {name} split of {}", module.name))?;
+        let label = label_text(&module, &target)
+            .with_context(|| format!("decoding label {i} of the {name} split"))?;
+        text.push_str(&label);
+        text.push('\n');
+    }
+    if args.out.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .context("writing to standard output")?;
+    } else {
+        std::fs::write(&args.out, &text)
+            .with_context(|| format!("writing {}", args.out.display()))?;
+        tracing::info!(
+            "wrote {} labels of the {name} split of {} to {}",
+            split.len(),
+            module.name,
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+impl Split {
+    /// The split's name and dataset in `module`.
+    pub(crate) fn of(self, module: &DataModule) -> (&'static str, &Arc<dyn Dataset>) {
+        match self {
+            Split::Train => ("train", &module.train),
+            Split::Val => ("val", &module.val),
+            Split::Test => ("test", &module.test),
+        }
+    }
 }
 
 /// Builds the data module named by `args`, with its overrides applied.

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 mod data;
+mod evaluate;
 mod models;
 mod predict;
 mod stage;
@@ -33,6 +34,9 @@ enum Command {
     Stage(stage::StageArgs),
     /// Read the text of images with a model artifact (directory or hub id).
     Predict(predict::PredictArgs),
+    /// Score a model artifact on a split of an experiment's data: CER and
+    /// WER of greedy decoding and of the artifact's decoder (beam + LM).
+    Evaluate(evaluate::EvaluateArgs),
     /// Train, validate, test or print an experiment config (dotted options
     /// such as `--trainer.max_epochs 10` override any config field).
     #[command(flatten)]
@@ -45,9 +49,11 @@ fn main() -> anyhow::Result<()> {
         .context("reading the command line")?;
     let cli = Cli::parse_from(args.iter().take(1).cloned().chain(rest));
     tr_train::cli::init_tracing(&cli.log);
-    if !overrides.is_empty() && !matches!(cli.command, Command::Experiment(_)) {
+    if !overrides.is_empty()
+        && !matches!(cli.command, Command::Experiment(_) | Command::Evaluate(_))
+    {
         anyhow::bail!(
-            "dotted options such as --{} only apply to fit/validate/test/print-config",
+            "dotted options such as --{} only apply to fit/validate/test/print-config/sweep/evaluate",
             overrides[0].key
         );
     }
@@ -56,6 +62,7 @@ fn main() -> anyhow::Result<()> {
         Command::Models(args) => models::run(args),
         Command::Stage(args) => stage::run(&args, &mut std::io::stdout().lock()),
         Command::Predict(args) => predict::run(&args, &mut std::io::stdout().lock()),
+        Command::Evaluate(args) => evaluate::run(&args, &overrides, &mut std::io::stdout().lock()),
         Command::Experiment(cmd) => {
             let mut stdout = std::io::stdout().lock();
             tr_train::cli::run(&cmd, &overrides, &mut stdout)?;

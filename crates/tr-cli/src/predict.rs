@@ -1,13 +1,14 @@
 //! `htr predict`: read the text of image files with a model artifact.
 //!
 //! ```text
-//! htr predict --model DIR|owner/name IMAGE... [--json] [--beam N] [--batch-size N]
+//! htr predict [--model DIR|owner/name|bundled] IMAGE... [--json] [--beam N] [--batch-size N]
 //!             [--polarity auto|bright-ink|dark-ink] [--no-contrast-stretch] [--max-pixels N]
 //! ```
 //!
 //! `--model` is an artifact directory (from `htr stage`) or, when no such
 //! directory exists, a Hugging Face hub repository id (endpoint from
-//! `HF_ENDPOINT`). `resnet-transformer` artifacts read paragraphs, every
+//! `HF_ENDPOINT`). Without `--model` (or with `--model bundled`) the English
+//! line model embedded in the binary reads the images (`tr_infer::BUNDLED_CARD`). `resnet-transformer` artifacts read paragraphs, every
 //! other model single lines. `-` as an image reads standard input.
 //!
 //! Output: one line of text per image, in order; with `--json`, one JSON
@@ -32,8 +33,9 @@ use tr_infer::{
 /// Arguments of `htr predict`.
 #[derive(Args, Debug, Clone)]
 pub struct PredictArgs {
-    /// Artifact directory or hub repository id (`owner/name`).
-    #[arg(long)]
+    /// Artifact directory, hub repository id (`owner/name`) or `bundled`
+    /// (the default: the English line model embedded in the binary).
+    #[arg(long, default_value = "bundled")]
     pub model: String,
     /// Image files (`-` = standard input).
     #[arg(required = true)]
@@ -86,8 +88,7 @@ pub fn run(args: &PredictArgs, out: &mut dyn std::io::Write) -> Result<()> {
     if args.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
-    let dir = resolve_model(&args.model)?;
-    let artifact = Artifact::load(&dir).with_context(|| format!("loading model {}", args.model))?;
+    let artifact = load_artifact(&args.model)?;
     let preprocessing = Preprocessing {
         max_pixels: args.max_pixels,
         polarity: match args.polarity {
@@ -211,6 +212,16 @@ type Outcome = std::result::Result<(Prediction, f64, f64), String>;
 
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// The artifact `--model` names: `bundled`, a directory or a hub repository.
+pub(crate) fn load_artifact(model: &str) -> Result<Artifact> {
+    if model == "bundled" {
+        return tr_infer::bundled_artifact(&candle_core::Device::Cpu)
+            .context("loading the bundled model");
+    }
+    let dir = resolve_model(model)?;
+    Artifact::load(&dir).with_context(|| format!("loading model {model}"))
 }
 
 /// An artifact directory, or the hub repository `model` names.

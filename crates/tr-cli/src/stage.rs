@@ -3,10 +3,11 @@
 //! ```text
 //! htr stage --run runs/<id> [--metric val_cer] [--f16] --out DIR
 //!           [--beam N [--lm-text FILE [--lm-order 6] [--lm-alpha 0.5] [--lm-beta 1.0]]]
+//!           [--card-append FILE ...]
 //! ```
 //!
-//! Argument handling only: choosing the checkpoint and writing the artifact
-//! is `tr_train::stage`.
+//! Argument handling, plus appending Markdown files to the model card:
+//! choosing the checkpoint and writing the artifact is `tr_train::stage`.
 
 use std::path::PathBuf;
 
@@ -49,6 +50,11 @@ pub struct StageArgs {
     /// Bonus per character (nats).
     #[arg(long, default_value_t = 1.0)]
     pub lm_beta: f32,
+    /// Append this Markdown file to the model card (`README.md`), e.g. the
+    /// licence and attribution of the training data, or test scores from
+    /// `htr evaluate` (repeatable, in order).
+    #[arg(long, value_name = "FILE")]
+    pub card_append: Vec<PathBuf>,
 }
 
 /// Runs `htr stage`, printing what was staged where.
@@ -71,7 +77,26 @@ pub fn run(args: &StageArgs, out: &mut dyn std::io::Write) -> Result<()> {
             beta: args.lm_beta,
         }),
     };
+    // Read the additions first: a missing file fails before anything is written.
+    let additions = args
+        .card_append
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p).with_context(|| format!("--card-append {}", p.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let sel = stage(&opts).with_context(|| format!("staging {}", args.run.display()))?;
+    if !additions.is_empty() {
+        let card = args.out.join(tr_infer::artifact::CARD_FILE);
+        let mut text = std::fs::read_to_string(&card)
+            .with_context(|| format!("reading {}", card.display()))?;
+        for a in &additions {
+            text.push('\n');
+            text.push_str(a.trim_end());
+            text.push('\n');
+        }
+        std::fs::write(&card, text).with_context(|| format!("writing {}", card.display()))?;
+    }
     writeln!(
         out,
         "staged {} ({} = {:.4}) -> {}",

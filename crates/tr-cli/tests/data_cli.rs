@@ -1,4 +1,4 @@
-//! `htr data stats|show` end to end, on the file-less `fake-images` dataset.
+//! `htr data stats|show|text` end to end, on the file-less `fake-images` dataset.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -191,4 +191,59 @@ fn bad_requests_explain_themselves() {
         tmp.path(),
     ));
     assert!(err.contains("no/such/dir/grid.png"), "{err}");
+}
+
+#[test]
+fn text_writes_one_label_per_sample_of_the_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("train.txt");
+    let base = [
+        "data",
+        "text",
+        "fake-images",
+        "--set",
+        "num_samples=40",
+        "--set",
+        "target=sequence",
+        "--set",
+        "sequence_length=5",
+        "--set",
+        "num_classes=4",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--out", out.to_str().unwrap()]);
+    ok(&htr(&args, tmp.path()));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut stats_args = vec!["data", "stats"];
+    stats_args.extend(&base[2..]);
+    let stats = ok(&htr(&stats_args, tmp.path()));
+    let train = stats
+        .lines()
+        .find(|l| l.starts_with("train"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap();
+    assert_eq!(text.lines().count(), train, "{text}");
+    assert!(text.lines().any(|l| !l.is_empty()), "{text}");
+    // Labels hold the vocabulary's symbols only, never padding markers.
+    assert!(!text.contains('<'), "{text}");
+
+    // The test split to standard output.
+    let mut args = base.to_vec();
+    args.extend(["--split", "test", "--out", "-"]);
+    let stdout = ok(&htr(&args, tmp.path()));
+    assert!(stdout.lines().count() > 0);
+
+    // A classification dataset has no label text.
+    let err = failure(&htr(
+        &[
+            "data",
+            "text",
+            "fake-images",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        tmp.path(),
+    ));
+    assert!(err.contains("classification"), "{err}");
 }

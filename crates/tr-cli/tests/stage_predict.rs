@@ -241,3 +241,139 @@ fn train_stage_predict_round_trip() {
         serde_json::from_str(&std::fs::read_to_string(art.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["weights"]["dtype"], "f16");
 }
+
+/// `htr evaluate` scores what `htr predict` reads: the greedy row's error
+/// counts are those of the trainer's own decoding of the validation split,
+/// and a staged beam + LM decoder gets a row of its own.
+#[test]
+fn evaluate_scores_the_split_as_the_trainer_decodes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let cfg = config(&runs);
+    let summary = tr_train::fit(cfg.clone(), None).unwrap();
+    let run = summary.run_dir.clone().unwrap();
+    let best = summary.best_checkpoint.clone().unwrap();
+
+    // References and the trainer's greedy texts of the validation split.
+    let session = Session::build(cfg.clone()).unwrap();
+    let references: Vec<String> = (0..session.data.val.len())
+        .map(|i| match session.data.val.target(i).unwrap() {
+            tr_data::datasets::Target::Sequence(l) => session.data.vocab.decode(&l).unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let (_, want) = trainer_decode(cfg, &best);
+    assert_eq!(want.len(), references.len());
+    let (mut errors, mut chars) = (0, 0);
+    for (h, r) in want.iter().zip(&references) {
+        let (h, r): (Vec<char>, Vec<char>) = (h.chars().collect(), r.chars().collect());
+        errors += tr_lit::edit_distance(&h, &r);
+        chars += r.len();
+    }
+
+    let licence = tmp.path().join("licence.md");
+    std::fs::write(&licence, "## Licence\n\nCC0 test data.\n").unwrap();
+    let lm_text = tmp.path().join("lm.txt");
+    std::fs::write(&lm_text, references.join("\n")).unwrap();
+    let art = tmp.path().join("artifact");
+    let o = htr(&[
+        "stage",
+        "--run",
+        run.to_str().unwrap(),
+        "--out",
+        art.to_str().unwrap(),
+        "--beam",
+        "4",
+        "--lm-text",
+        lm_text.to_str().unwrap(),
+        "--lm-order",
+        "3",
+        "--card-append",
+        licence.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let card = std::fs::read_to_string(art.join("README.md")).unwrap();
+    assert!(
+        card.contains("htr fit --config") && card.trim_end().ends_with("CC0 test data."),
+        "{card}"
+    );
+    let o = htr(&[
+        "stage",
+        "--run",
+        run.to_str().unwrap(),
+        "--out",
+        tmp.path().join("other").to_str().unwrap(),
+        "--card-append",
+        tmp.path().join("missing.md").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("missing.md"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!tmp.path().join("other").exists());
+
+    let preds = tmp.path().join("preds.jsonl");
+    let config_file = run.join("config.yaml");
+    let o = htr(&[
+        "evaluate",
+        "--config",
+        config_file.to_str().unwrap(),
+        "--model",
+        art.to_str().unwrap(),
+        "--split",
+        "val",
+        "--json",
+        "--predictions",
+        preds.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rows: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["decoder"], "greedy");
+    assert_eq!(rows[1]["decoder"], "beam-4+lm");
+    assert_eq!(rows[0]["lines"], references.len());
+    assert_eq!(rows[0]["char_errors"], errors);
+    assert_eq!(rows[0]["chars"], chars);
+    let cer = rows[0]["cer"].as_f64().unwrap();
+    assert!((cer - errors as f64 / chars as f64).abs() < 1e-12);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&preds)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let greedy: Vec<&str> = lines
+        .iter()
+        .map(|l| l["greedy"].as_str().unwrap())
+        .collect();
+    assert_eq!(greedy, want.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(lines.iter().all(|l| l["beam-4+lm"].is_string()));
+
+    // Dotted overrides reach the data; bad requests name what is wrong.
+    let o = htr(&[
+        "evaluate",
+        "--config",
+        config_file.to_str().unwrap(),
+        "--model",
+        art.to_str().unwrap(),
+        "--greedy-only",
+        "--data.num_samples",
+        "24",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 1);
+    let o = htr(&[
+        "evaluate",
+        "--config",
+        config_file.to_str().unwrap(),
+        "--model",
+        tmp.path().join("nowhere").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o.stderr).contains("nowhere"), "{}", text(&o.stderr));
+}
