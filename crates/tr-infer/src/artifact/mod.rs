@@ -224,21 +224,14 @@ impl Artifact {
     /// Loads and verifies the artifact in `dir` onto `device`.
     pub fn load_on(dir: &Path, device: &Device) -> Result<Self> {
         let config = ArtifactConfig::read(dir)?;
-        let weights_path = dir.join(&config.weights.file);
-        verify::check_file(
-            &weights_path,
+        let weights = verify::read_checked(
+            &dir.join(&config.weights.file),
             config.weights.bytes,
             config.weights.sha256.as_deref(),
         )?;
-        let weights = std::fs::read(&weights_path).map_err(|e| Error::io(&weights_path, e))?;
-        let lm = match lm_file(&config.decoder) {
-            Some(lm) => {
-                let path = dir.join(&lm.file);
-                verify::check_file(&path, lm.bytes, lm.sha256.as_deref())?;
-                Some(std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?)
-            }
-            None => None,
-        };
+        let lm = lm_file(&config.decoder)
+            .map(|lm| read_lm_text(&dir.join(&lm.file), lm))
+            .transpose()?;
         Self::assemble(dir, config, &weights, lm.as_deref(), device)
     }
 
@@ -348,7 +341,11 @@ pub(crate) fn load_lm(dir: &Path, decoder: &DecoderConfig) -> Result<Option<Char
         return Ok(None);
     };
     let path = dir.join(&lm.file);
-    verify::check_file(&path, lm.bytes, lm.sha256.as_deref())?;
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    parse_lm(&path, &text).map(Some)
+    parse_lm(&path, &read_lm_text(&path, lm)?).map(Some)
+}
+
+/// The text of the LM file at `path`, checked against its entry.
+fn read_lm_text(path: &Path, lm: &crate::decoder::LmConfig) -> Result<String> {
+    let bytes = verify::read_checked(path, lm.bytes, lm.sha256.as_deref())?;
+    String::from_utf8(bytes).map_err(|_| Error::artifact(path, "not UTF-8 text"))
 }

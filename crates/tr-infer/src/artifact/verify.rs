@@ -43,47 +43,29 @@ pub fn file_info(path: &Path) -> Result<FileInfo> {
     })
 }
 
-/// Checks that `path` exists and, when given, has `bytes` bytes and the
-/// SHA-256 `sha256`.
-pub(crate) fn check_file(path: &Path, bytes: Option<u64>, sha256: Option<&str>) -> Result<()> {
-    let meta =
-        match std::fs::metadata(path) {
-            Ok(m) => m,
+/// Reads the file `path` that `config.json` names, checking that it exists
+/// and, when recorded, its size and SHA-256 ([`check_bytes`]). The file is
+/// read once: the bytes checked are the bytes returned.
+pub(crate) fn read_checked(
+    path: &Path,
+    bytes: Option<u64>,
+    sha256: Option<&str>,
+) -> Result<Vec<u8>> {
+    let data =
+        match std::fs::read(path) {
+            Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::artifact(
                 path,
                 "not found; config.json names it but the artifact directory does not contain it",
             )),
             Err(e) => return Err(Error::io(path, e)),
         };
-    if let Some(want) = bytes {
-        let have = meta.len();
-        if have < want {
-            return Err(Error::artifact(
-                path,
-                format!("truncated: {have} bytes on disk, config.json records {want} (an interrupted copy or download?)"),
-            ));
-        }
-        if have > want {
-            return Err(Error::artifact(
-                path,
-                format!("{have} bytes on disk but config.json records {want}: not the file this config describes"),
-            ));
-        }
-    }
-    if let Some(want) = sha256 {
-        let have = file_info(path)?.sha256;
-        if !have.eq_ignore_ascii_case(want) {
-            return Err(Error::artifact(
-                path,
-                format!("content does not match config.json: SHA-256 {have}, expected {want} (corrupted or replaced file)"),
-            ));
-        }
-    }
-    Ok(())
+    check_bytes(path, &data, bytes, sha256)?;
+    Ok(data)
 }
 
-/// Checks in-memory file contents (named `path` in errors) against the
-/// size and SHA-256 `config.json` records, as [`check_file`] checks files.
+/// Checks file contents (read from `path`, or held in memory and named
+/// `path` in errors) against the size and SHA-256 `config.json` records.
 pub(crate) fn check_bytes(
     path: &Path,
     data: &[u8],
@@ -92,7 +74,13 @@ pub(crate) fn check_bytes(
 ) -> Result<()> {
     if let Some(want) = bytes {
         let have = data.len() as u64;
-        if have != want {
+        if have < want {
+            return Err(Error::artifact(
+                path,
+                format!("truncated: {have} bytes, config.json records {want} (an interrupted copy or download?)"),
+            ));
+        }
+        if have > want {
             return Err(Error::artifact(
                 path,
                 format!("{have} bytes but config.json records {want}: not the file this config describes"),
@@ -104,7 +92,7 @@ pub(crate) fn check_bytes(
         if !have.eq_ignore_ascii_case(want) {
             return Err(Error::artifact(
                 path,
-                format!("content does not match config.json: SHA-256 {have}, expected {want}"),
+                format!("content does not match config.json: SHA-256 {have}, expected {want} (corrupted or replaced file)"),
             ));
         }
     }

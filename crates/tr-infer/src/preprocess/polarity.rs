@@ -79,14 +79,15 @@ pub fn normalise(
         out.iter_mut().for_each(|v| *v = 255 - *v);
     }
     let hist = histogram(&out);
+    let bg = percentile(&hist, 0.5);
     let brightest = hist.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
     let mut report = PolarityReport {
         inverted: invert,
         stretched: None,
-        no_ink: brightest <= percentile(&hist, 0.5).saturating_add(NO_INK_LEVELS),
+        no_ink: brightest <= bg.saturating_add(NO_INK_LEVELS),
     };
     if stretch {
-        let (bg, ink) = (percentile(&hist, 0.5), percentile(&hist, 0.995));
+        let ink = percentile(&hist, 0.995);
         if ink > bg.saturating_add(16) && !(bg == 0 && ink == 255) {
             let (lo, span) = (f32::from(bg), f32::from(ink - bg));
             out.iter_mut().for_each(|v| {
