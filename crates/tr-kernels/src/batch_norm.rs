@@ -58,17 +58,38 @@ fn dims(shape: &Shape) -> Result<(usize, usize, usize)> {
     Ok((b, c, h * w))
 }
 
-/// Sum of a slice with eight independent accumulators (vectorises).
-fn sum(xs: &[f32]) -> f32 {
+/// `Σ f(x)` over a slice with eight independent accumulators (vectorises).
+fn sum_map(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
     let mut acc = [0f32; 8];
     let chunks = xs.chunks_exact(8);
-    let rest = chunks.remainder();
-    for ch in chunks {
-        for (a, v) in acc.iter_mut().zip(ch) {
-            *a += v;
+    let rest: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += f(v);
         }
     }
-    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+    acc.iter().sum::<f32>() + rest
+}
+
+/// `(Σ a, Σ a·f(b))` over two slices of equal length, eight accumulators each.
+fn sum_and_dot(a: &[f32], b: &[f32], f: impl Fn(f32) -> f32) -> (f32, f32) {
+    let (mut s, mut d) = ([0f32; 8], [0f32; 8]);
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let mut tail = (0f32, 0f32);
+    for (&x, &y) in ac.remainder().iter().zip(bc.remainder()) {
+        tail.0 += x;
+        tail.1 += x * f(y);
+    }
+    for (ach, bch) in ac.zip(bc) {
+        for k in 0..8 {
+            s[k] += ach[k];
+            d[k] += ach[k] * f(bch[k]);
+        }
+    }
+    (
+        s.iter().sum::<f32>() + tail.0,
+        d.iter().sum::<f32>() + tail.1,
+    )
 }
 
 /// Per-channel mean and biased variance of contiguous `(B, C, HW)` values,
@@ -79,22 +100,15 @@ fn channel_stats(x: &[f32], (b, c, hw): (usize, usize, usize)) -> (Vec<f32>, Vec
         .into_par_iter()
         .map(|ch| {
             let planes = (0..b).map(|i| &x[(i * c + ch) * hw..(i * c + ch + 1) * hw]);
-            let mean = planes.clone().map(|p| f64::from(sum(p))).sum::<f64>() / n;
-            let m = mean as f32;
-            let var = planes
-                .map(|p| {
-                    let mut acc = [0f32; 8];
-                    let chunks = p.chunks_exact(8);
-                    let rest: f32 = chunks.remainder().iter().map(|v| (v - m) * (v - m)).sum();
-                    for chunk in chunks {
-                        for (a, v) in acc.iter_mut().zip(chunk) {
-                            *a += (v - m) * (v - m);
-                        }
-                    }
-                    f64::from(acc.iter().sum::<f32>() + rest)
-                })
-                .sum::<f64>()
-                / n;
+            let total = |f: &dyn Fn(f32) -> f32| {
+                planes
+                    .clone()
+                    .map(|p| f64::from(sum_map(p, f)))
+                    .sum::<f64>()
+                    / n
+            };
+            let m = total(&|v| v) as f32;
+            let var = total(&|v| (v - m) * (v - m));
             (m, var as f32)
         })
         .unzip()
@@ -177,24 +191,9 @@ impl CustomOp3 for BatchNormOp {
                 let (mut s, mut sx) = (0f64, 0f64);
                 for i in 0..b {
                     let r = (i * c + ch) * hw..(i * c + ch + 1) * hw;
-                    let (d, xp) = (&dy[r.clone()], &xv[r]);
-                    let mut acc = [0f32; 8];
-                    let mut accx = [0f32; 8];
-                    let (dc, xc) = (d.chunks_exact(8), xp.chunks_exact(8));
-                    let (dr, xr) = (dc.remainder(), xc.remainder());
-                    for (dch, xch) in dc.zip(xc) {
-                        for k in 0..8 {
-                            acc[k] += dch[k];
-                            accx[k] += dch[k] * (xch[k] - m);
-                        }
-                    }
-                    let mut tail = (0f32, 0f32);
-                    for (&d, &x) in dr.iter().zip(xr) {
-                        tail.0 += d;
-                        tail.1 += d * (x - m);
-                    }
-                    s += f64::from(acc.iter().sum::<f32>() + tail.0);
-                    sx += f64::from(accx.iter().sum::<f32>() + tail.1);
+                    let (sd, sdx) = sum_and_dot(&dy[r.clone()], &xv[r], |x| x - m);
+                    s += f64::from(sd);
+                    sx += f64::from(sdx);
                 }
                 (s as f32, (sx * f64::from(is)) as f32)
             })
