@@ -241,7 +241,7 @@ fn pick(split: &Arc<dyn Dataset>, count: usize, seed: u64) -> Result<Vec<usize>>
 }
 
 /// The text of a target: the class's symbol or the decoded sequence.
-fn label_text(module: &DataModule, target: &Target) -> Result<String> {
+pub(crate) fn label_text(module: &DataModule, target: &Target) -> Result<String> {
     Ok(match target {
         Target::Class(c) => module
             .vocab

@@ -26,13 +26,13 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use image::DynamicImage;
-use tr_data::datasets::{Target, TargetKind};
+use tr_data::datasets::TargetKind;
 use tr_data::{DataDir, Vocabulary};
 use tr_infer::{DecoderConfig, LineTextRecognizer, Preprocessing};
 use tr_lit::edit_distance;
 use tr_train::{Override, RunConfig};
 
-use crate::data::Split;
+use crate::data::{label_text, Split};
 use crate::predict::load_artifact;
 
 /// Arguments of `htr evaluate`.
@@ -176,19 +176,26 @@ pub fn run(args: &EvaluateArgs, overrides: &[Override], out: &mut dyn Write) -> 
     let decoders = decoders(args, &recognizer, &artifact_decoder);
 
     // References, read once.
-    let mut references = Vec::with_capacity(split.len());
-    for i in 0..split.len() {
-        let Target::Sequence(labels) = split
-            .target(i)
-            .with_context(|| format!("reading label {i} of the {split_name} split"))?
-        else {
-            bail!("label {i} of the {split_name} split is not a sequence");
-        };
-        references.push(module.vocab.decode(&labels)?);
-    }
+    let references = (0..split.len())
+        .map(|i| {
+            let target = split
+                .target(i)
+                .with_context(|| format!("reading label {i} of the {split_name} split"))?;
+            label_text(&module, &target)
+        })
+        .collect::<Result<Vec<_>>>()?;
 
     let mut hypotheses: Vec<Vec<String>> = vec![Vec::with_capacity(split.len()); decoders.len()];
     let mut all = Vec::new();
+    // The split's images, loaded once for every decoder.
+    let images = (0..split.len())
+        .map(|i| {
+            split
+                .get(i, 0)
+                .map(|s| DynamicImage::ImageLuma8(s.image))
+                .with_context(|| format!("loading sample {i} of the {split_name} split"))
+        })
+        .collect::<Result<Vec<_>>>()?;
     for (d, decoder) in decoders.iter().enumerate() {
         recognizer
             .set_decoder(decoder.clone())
@@ -197,16 +204,8 @@ pub fn run(args: &EvaluateArgs, overrides: &[Override], out: &mut dyn Write) -> 
         let mut tally = Tally::default();
         for start in (0..split.len()).step_by(args.batch_size) {
             let end = (start + args.batch_size).min(split.len());
-            let images = (start..end)
-                .map(|i| {
-                    split
-                        .get(i, 0)
-                        .map(|s| DynamicImage::ImageLuma8(s.image))
-                        .with_context(|| format!("loading sample {i} of the {split_name} split"))
-                })
-                .collect::<Result<Vec<_>>>()?;
             let preds = recognizer
-                .predict_batch(&images)
+                .predict_batch(&images[start..end])
                 .with_context(|| format!("reading samples {start}..{end}"))?;
             for (p, reference) in preds.into_iter().zip(&references[start..end]) {
                 tally.add(&p.text, reference);
