@@ -73,6 +73,8 @@ pub fn fit(config: RunConfig, resume: Option<&Path>) -> Result<Summary> {
             state.batch_in_epoch,
             state.global_step
         );
+    } else if let Some(path) = &t.init_from {
+        session.init_from(path)?;
     }
     let fast = t.fast_dev_run > 0;
     let run = if fast {

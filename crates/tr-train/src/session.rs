@@ -146,6 +146,21 @@ impl Session {
         Ok(ckpt)
     }
 
+    /// Loads only the weights of the checkpoint at `path` (`trainer.init_from`,
+    /// fine-tuning): same model name, vocabulary and tensor shapes, while the
+    /// model's other settings may differ from the checkpoint's.
+    pub fn init_from(&self, path: &std::path::Path) -> Result<()> {
+        let named = |e: Error| Error::config("trainer.init_from", e.to_string());
+        let ckpt = Checkpoint::load(path, &self.device).map_err(named)?;
+        self.load_weights(&ckpt, path).map_err(named)?;
+        tracing::info!(
+            "initialised the weights from {} (its step {}; optimizer and schedule start afresh)",
+            path.display(),
+            ckpt.header.state.global_step
+        );
+        Ok(())
+    }
+
     /// Trainable parameters, sorted by name.
     pub fn trainable(&self) -> Vec<(String, Var)> {
         tr_models::params::trainable_vars(&self.varmap)

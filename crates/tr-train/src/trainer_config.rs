@@ -150,6 +150,12 @@ pub struct TrainerConfig {
     pub device: String,
     /// Compute threads (0 = all cores, or `RAYON_NUM_THREADS`).
     pub num_threads: usize,
+    /// Fine-tuning: start a new run from the weights of this checkpoint
+    /// (a `.safetensors` file of an earlier run) with a fresh optimizer,
+    /// schedule and trainer state. The model name, the vocabulary and every
+    /// tensor's shape must match; settings without weights (dropout) may
+    /// differ. Ignored when resuming (the resumed checkpoint's weights win).
+    pub init_from: Option<PathBuf>,
 }
 
 impl Default for TrainerConfig {
@@ -177,6 +183,7 @@ impl Default for TrainerConfig {
             runs_dir: PathBuf::from("runs"),
             device: "cpu".into(),
             num_threads: 0,
+            init_from: None,
         }
     }
 }
