@@ -33,6 +33,8 @@ fn lab(dir: &Path) -> LabArgs {
         data_dir: Some(dir.join("data")),
         runs_dir: dir.join("runs"),
         only: None,
+        out: Some(dir.join("tables")),
+        no_recipes: false,
         overrides: Vec::new(),
     }
 }
@@ -98,4 +100,56 @@ fn resume_skips_finished_continues_unfinished_and_ignores_other_settings() {
     args.resume = false;
     run(&args).unwrap();
     assert_eq!(run_dirs(&args.runs_dir).len(), 6);
+}
+
+#[test]
+fn a_recipe_runs_after_its_experiment_and_the_table_keeps_the_plots() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut args = lab(tmp.path());
+    write(
+        &tmp.path().join("configs/labs.toml"),
+        "[[lab]]\nnumber = 1\ntitle = \"tiny\"\nexperiments = [\"a.yaml\"]\n\
+         recipes = { \"a.yaml\" = \"a_recipe.yaml\" }\nnote = \"Only a tiny fake dataset here.\"\n",
+    );
+    write(
+        &tmp.path().join("configs/a_recipe.yaml"),
+        &experiment("tiny-a-recipe").replace("max_epochs: 2", "max_epochs: 3"),
+    );
+    args.resume = false;
+    let table = run(&args).unwrap();
+    let file = tmp.path().join("tables/lab1.md");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), table);
+    let lines: Vec<&str> = table.lines().filter(|l| l.starts_with("| a")).collect();
+    assert_eq!(lines.len(), 1, "{table}");
+    let recipe_row = table
+        .lines()
+        .find(|l| l.starts_with("| ↳ tr recipe: a_recipe |"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        recipe_row.contains("| 3 |"),
+        "the recipe's own epochs: {recipe_row}"
+    );
+    // The course row's "tr recipe" column holds the recipe's test figure.
+    let cells: Vec<&str> = lines[0].split('|').map(str::trim).collect();
+    let recipe_cells: Vec<&str> = recipe_row.split('|').map(str::trim).collect();
+    assert!(cells[9].starts_with("test_"), "{table}");
+    assert_eq!(cells[9], recipe_cells[7], "{table}");
+    assert!(
+        table.trim_end().ends_with("Only a tiny fake dataset here."),
+        "{table}"
+    );
+    // Every plot link points at a file copied next to the table.
+    let links: Vec<&str> = table
+        .split("](")
+        .skip(1)
+        .map(|rest| &rest[..rest.find(')').unwrap()])
+        .collect();
+    assert!(links.len() >= 2, "plots for both rows: {table}");
+    for link in links {
+        assert!(tmp.path().join("tables").join(link).is_file(), "{link}");
+    }
+    // --no-recipes leaves the recipe out.
+    args.no_recipes = true;
+    let table = run(&args).unwrap();
+    assert!(!table.contains("↳ tr recipe"), "{table}");
 }

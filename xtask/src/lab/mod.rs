@@ -3,7 +3,11 @@
 //! results table with the course's published figure beside each result.
 //! With `--resume` a lab can be run in several sittings: finished experiments
 //! are skipped (their summaries fill the table) and unfinished ones continue
-//! from their last checkpoint (see [`resume`]).
+//! from their last checkpoint (see [`resume`]). An experiment with a "tr
+//! recipe" in `labs.toml` (same model and data, this project's training
+//! recipe) is followed by that run; its test figure fills the table's "tr
+//! recipe" column. The table goes to `docs/labs/labN.md` (with `--quick`, to
+//! the runs directory) and each run's plots are copied next to it.
 //!
 //! ```text
 //! cargo xtask download emnist --from ../shared/data/emnist
@@ -17,7 +21,7 @@ mod plan;
 mod resume;
 mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -51,6 +55,13 @@ pub struct LabArgs {
     /// Only run experiments whose file name contains this text.
     #[arg(long)]
     pub only: Option<String>,
+    /// Where the table (`labN.md`) and its plots (`labN/`) are written:
+    /// `docs/labs` by default, the runs directory with `--quick`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Skip the "tr recipe" runs listed in configs/labs.toml.
+    #[arg(long)]
+    pub no_recipes: bool,
     /// Dotted overrides for every experiment, after `--`
     /// (e.g. `-- --trainer.max_epochs 3`).
     #[arg(last = true)]
@@ -79,50 +90,59 @@ pub fn run(args: &LabArgs) -> Result<String> {
     push("trainer.runs_dir", args.runs_dir.display().to_string());
     overrides.extend(Override::parse_args(&args.overrides).context("overrides after `--`")?);
 
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None if args.quick => args.runs_dir.clone(),
+        None => PathBuf::from("docs/labs"),
+    };
+    let plots_dir = format!(
+        "lab{}{}",
+        lab.number,
+        if args.quick { "-quick" } else { "" }
+    );
     let mut rows = Vec::new();
     for path in &lab.experiments {
-        let stem = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = file_stem(path);
         if args.only.as_deref().is_some_and(|o| !stem.contains(o)) {
             continue;
         }
-        tracing::info!("lab {}: {}", lab.number, path.display());
-        let row = match run_one(
-            path,
-            &overrides,
-            args.resume.then_some(args.runs_dir.as_path()),
-        ) {
-            Ok(row) => row,
-            Err(e) => {
-                tracing::error!("{}: {e:#}", path.display());
-                Row {
-                    experiment: stem.clone(),
-                    model: String::new(),
-                    epochs: 0,
-                    wall_seconds: 0.0,
-                    samples_per_sec: 0.0,
-                    val: None,
-                    test: None,
-                    course: None,
-                    error: Some(format!("{e:#}")),
-                }
-            }
+        let resume = args.resume.then_some(args.runs_dir.as_path());
+        let kept = |stem: &str, run: Result<(Row, Option<PathBuf>)>| match run {
+            Ok((row, run_dir)) => Row {
+                experiment: stem.to_string(),
+                plots: run_dir
+                    .map(|d| keep_plots(&d, &out, &plots_dir, stem))
+                    .unwrap_or_default(),
+                ..row
+            },
+            Err(e) => Row::failed(stem.to_string(), format!("{e:#}")),
         };
-        rows.push(Row {
-            experiment: stem,
-            ..row
-        });
+        tracing::info!("lab {}: {}", lab.number, path.display());
+        let mut row = kept(&stem, run_one(path, &overrides, resume));
+        let recipe = match lab.recipes.get(path).filter(|_| !args.no_recipes) {
+            Some(recipe) => {
+                tracing::info!("lab {}: tr recipe {}", lab.number, recipe.display());
+                let r = kept(&file_stem(recipe), run_one(recipe, &overrides, resume));
+                row.recipe = r.test.clone();
+                Some(Row {
+                    experiment: format!("↳ tr recipe: {}", r.experiment),
+                    ..r
+                })
+            }
+            None => None,
+        };
+        rows.push(row);
+        rows.extend(recipe);
     }
-    let text = render(lab.number, &lab.title, args.quick, &rows);
-    std::fs::create_dir_all(&args.runs_dir)
-        .with_context(|| format!("creating {}", args.runs_dir.display()))?;
-    let file = args.runs_dir.join(format!(
-        "lab{}{}.md",
+    let text = render(
         lab.number,
-        if args.quick { "-quick" } else { "" }
-    ));
+        &lab.title,
+        args.quick,
+        &rows,
+        lab.note.as_deref(),
+    );
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let file = out.join(format!("{plots_dir}.md"));
     std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
     tracing::info!("table written to {}", file.display());
     let failed = rows.iter().filter(|r| r.error.is_some()).count();
@@ -135,11 +155,50 @@ pub fn run(args: &LabArgs) -> Result<String> {
     Ok(text)
 }
 
+fn file_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Copies the PNG plots of `run_dir/plots` to `out/dir/<stem>-<file>` and
+/// returns `(label, link relative to out)` for each; a plot that cannot be
+/// copied is logged and left out.
+fn keep_plots(run_dir: &Path, out: &Path, dir: &str, stem: &str) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(run_dir.join("plots")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    files.sort();
+    let target = out.join(dir);
+    let mut links = Vec::new();
+    for file in files {
+        let label = file_stem(&file);
+        let name = format!("{stem}-{label}.png");
+        let copied = std::fs::create_dir_all(&target)
+            .and_then(|()| std::fs::copy(&file, target.join(&name)));
+        match copied {
+            Ok(_) => links.push((label, format!("{dir}/{name}"))),
+            Err(e) => tracing::warn!(
+                "{}: not copied to {}: {e}",
+                file.display(),
+                target.display()
+            ),
+        }
+    }
+    links
+}
+
+/// Runs (or with `resume_from`, finds or continues) one experiment; returns
+/// its row and its run directory.
 fn run_one(
-    path: &std::path::Path,
+    path: &Path,
     overrides: &[Override],
-    resume_from: Option<&std::path::Path>,
-) -> Result<Row> {
+    resume_from: Option<&Path>,
+) -> Result<(Row, Option<PathBuf>)> {
     let config = RunConfig::load(Some(path), overrides)
         .with_context(|| format!("loading {}", path.display()))?;
     let reference = config.reference.clone();
@@ -167,7 +226,7 @@ fn run_one(
         .test
         .as_ref()
         .and_then(|t| t.get(&test_metric).map(|v| (test_metric.clone(), *v)));
-    Ok(Row {
+    let row = Row {
         experiment: String::new(),
         model: summary.model.clone(),
         epochs: summary.epochs,
@@ -177,5 +236,8 @@ fn run_one(
         test,
         course: reference.and_then(|r| r.value),
         error: None,
-    })
+        recipe: None,
+        plots: Vec::new(),
+    };
+    Ok((row, summary.run_dir.clone()))
 }

@@ -18,6 +18,14 @@ pub struct Lab {
     /// Dotted overrides applied to every experiment with `--quick`.
     #[serde(default)]
     pub quick: BTreeMap<String, String>,
+    /// The "tr recipe" of an experiment: the same model and data trained
+    /// another way, run right after it (experiment file → recipe file).
+    #[serde(default)]
+    pub recipes: BTreeMap<PathBuf, PathBuf>,
+    /// Printed under the lab's table (what makes its figures differ from
+    /// the course's).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,17 +54,32 @@ pub fn load_lab(configs: &Path, number: u32) -> Result<Lab> {
                 .join(", ")
         );
     };
-    for exp in &mut lab.experiments {
-        let full = configs.join(&*exp);
+    let resolve = |file: &Path| -> Result<PathBuf> {
+        let full = configs.join(file);
         if !full.is_file() {
             bail!(
                 "{}: lab {number} lists {} but {} does not exist",
                 path.display(),
-                exp.display(),
+                file.display(),
                 full.display()
             );
         }
-        *exp = full;
+        Ok(full)
+    };
+    let mut recipes = BTreeMap::new();
+    for (exp, recipe) in &lab.recipes {
+        if !lab.experiments.contains(exp) {
+            bail!(
+                "{}: lab {number} has a recipe for {}, which is not one of its experiments",
+                path.display(),
+                exp.display()
+            );
+        }
+        recipes.insert(resolve(exp)?, resolve(recipe)?);
+    }
+    lab.recipes = recipes;
+    for exp in &mut lab.experiments {
+        *exp = resolve(exp)?;
     }
     Ok(lab)
 }
@@ -87,6 +110,33 @@ mod tests {
         .unwrap();
         let e = load_lab(dir.path(), 9).unwrap_err().to_string();
         assert!(e.contains("missing.yaml"), "{e}");
+
+        std::fs::write(dir.path().join("lab9/r.yaml"), "name: r\n").unwrap();
+        let with_recipe = |recipes: &str| {
+            std::fs::write(
+                dir.path().join("labs.toml"),
+                format!("[[lab]]\nnumber = 9\ntitle = \"t\"\nexperiments = [\"lab9/a.yaml\"]\nnote = \"n\"\nrecipes = {{ {recipes} }}\n"),
+            )
+            .unwrap();
+            load_lab(dir.path(), 9)
+        };
+        let lab = with_recipe("\"lab9/a.yaml\" = \"lab9/r.yaml\"").unwrap();
+        assert_eq!(
+            lab.recipes[&dir.path().join("lab9/a.yaml")],
+            dir.path().join("lab9/r.yaml")
+        );
+        assert_eq!(lab.note.as_deref(), Some("n"));
+        let e = with_recipe("\"lab9/b.yaml\" = \"lab9/r.yaml\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lab9/b.yaml") && e.contains("not one of its experiments"),
+            "{e}"
+        );
+        let e = with_recipe("\"lab9/a.yaml\" = \"lab9/none.yaml\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("none.yaml"), "{e}");
     }
 
     #[test]
@@ -96,6 +146,14 @@ mod tests {
             let lab = load_lab(&configs, n).unwrap();
             assert!(!lab.experiments.is_empty());
             assert!(lab.quick.contains_key("trainer.max_epochs"));
+            assert!(
+                lab.note.is_some(),
+                "lab {n} says how its data differs from the course's"
+            );
+            for file in lab.experiments.iter().chain(lab.recipes.values()) {
+                tr_train::RunConfig::load(Some(file), &[])
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            }
         }
     }
 }

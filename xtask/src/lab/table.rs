@@ -19,6 +19,29 @@ pub struct Row {
     pub course: Option<f64>,
     /// Set when the experiment failed; the other fields are then empty.
     pub error: Option<String>,
+    /// The test figure of this experiment's "tr recipe" run, if it has one.
+    pub recipe: Option<(String, f64)>,
+    /// `(label, link)` of the plots kept next to the table.
+    pub plots: Vec<(String, String)>,
+}
+
+impl Row {
+    /// The row of an experiment that failed with `error`.
+    pub fn failed(experiment: String, error: String) -> Self {
+        Self {
+            experiment,
+            model: String::new(),
+            epochs: 0,
+            wall_seconds: 0.0,
+            samples_per_sec: 0.0,
+            val: None,
+            test: None,
+            course: None,
+            error: Some(error),
+            recipe: None,
+            plots: Vec::new(),
+        }
+    }
 }
 
 fn metric(m: &Option<(String, f64)>) -> String {
@@ -33,8 +56,9 @@ fn wall(seconds: f64) -> String {
     format!("{}:{:02}", s / 60, s % 60)
 }
 
-/// Renders `rows` under a heading naming the lab and whether it ran `--quick`.
-pub fn render(lab: u32, title: &str, quick: bool, rows: &[Row]) -> String {
+/// Renders `rows` under a heading naming the lab and whether it ran
+/// `--quick`, with `note` (if any) under the table.
+pub fn render(lab: u32, title: &str, quick: bool, rows: &[Row], note: Option<&str>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## Lab {lab}: {title}\n");
     if quick {
@@ -45,16 +69,16 @@ pub fn render(lab: u32, title: &str, quick: bool, rows: &[Row]) -> String {
         );
     }
     out.push_str(
-        "| experiment | model | epochs | wall | samples/s | val (best) | test | course |\n\
-         |---|---|---:|---:|---:|---|---|---|\n",
+        "| experiment | model | epochs | wall | samples/s | val (best) | test | course | tr recipe | plots |\n\
+         |---|---|---:|---:|---:|---|---|---|---|---|\n",
     );
     for r in rows {
         if let Some(e) = &r.error {
             let _ = writeln!(
                 out,
-                "| {} | failed: {} | | | | | | |",
+                "| {} | failed: {} | | | | | | | | |",
                 r.experiment,
-                e.replace('|', "/")
+                e.replace('|', "/").replace('\n', " ")
             );
             continue;
         }
@@ -62,9 +86,15 @@ pub fn render(lab: u32, title: &str, quick: bool, rows: &[Row]) -> String {
             Some(v) => format!("{:.1}%", v * 100.0),
             None => "not published".into(),
         };
+        let plots = r
+            .plots
+            .iter()
+            .map(|(label, link)| format!("[{label}]({link})"))
+            .collect::<Vec<_>>()
+            .join(" ");
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.1} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
             r.experiment,
             r.model,
             r.epochs,
@@ -72,10 +102,19 @@ pub fn render(lab: u32, title: &str, quick: bool, rows: &[Row]) -> String {
             r.samples_per_sec,
             metric(&r.val),
             metric(&r.test),
-            course
+            course,
+            metric(&r.recipe),
+            plots
         );
     }
-    out.push_str("\nCER is corpus-level (sum of edits / sum of reference lengths).\n");
+    out.push_str(
+        "\nCER is corpus-level (sum of edits / sum of reference lengths). \"tr recipe\" is the same \
+         model and data trained with this project's recipe (its config is named in the row below \
+         the experiment).\n",
+    );
+    if let Some(note) = note {
+        let _ = writeln!(out, "\n{}", note.trim());
+    }
     out
 }
 
@@ -96,27 +135,26 @@ mod tests {
                 test: Some(("test_cer".into(), 0.2612)),
                 course: Some(0.18),
                 error: None,
+                recipe: Some(("test_cer".into(), 0.091)),
+                plots: vec![("cer".into(), "lab3/line_cnn_ctc-cer.png".into())],
             },
-            Row {
-                experiment: "bad".into(),
-                model: String::new(),
-                epochs: 0,
-                wall_seconds: 0.0,
-                samples_per_sec: 0.0,
-                val: None,
-                test: None,
-                course: None,
-                error: Some("data missing | run x".into()),
-            },
+            Row::failed("bad".into(), "data missing | run x\nsecond line".into()),
         ];
-        let t = render(3, "Lines", true, &rows);
+        let t = render(3, "Lines", true, &rows, Some("Only the test split.\n"));
         assert!(t.contains("## Lab 3: Lines"), "{t}");
         assert!(t.contains("--quick"), "{t}");
         assert!(
-            t.contains("| line_cnn_ctc | line-cnn | 2 | 2:05 | 41.2 | val_cer 25.0% | test_cer 26.1% | 18.0% |"),
+            t.contains(
+                "| line_cnn_ctc | line-cnn | 2 | 2:05 | 41.2 | val_cer 25.0% | test_cer 26.1% | 18.0% \
+                 | test_cer 9.1% | [cer](lab3/line_cnn_ctc-cer.png) |"
+            ),
             "{t}"
         );
-        assert!(t.contains("| bad | failed: data missing / run x |"), "{t}");
-        assert!(!render(3, "Lines", false, &rows).contains("--quick"));
+        assert!(
+            t.contains("| bad | failed: data missing / run x second line |"),
+            "{t}"
+        );
+        assert!(t.trim_end().ends_with("Only the test split."), "{t}");
+        assert!(!render(3, "Lines", false, &rows, None).contains("--quick"));
     }
 }
