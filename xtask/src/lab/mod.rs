@@ -100,29 +100,39 @@ pub fn run(args: &LabArgs) -> Result<String> {
         lab.number,
         if args.quick { "-quick" } else { "" }
     );
-    let mut rows = Vec::new();
-    for path in &lab.experiments {
-        let stem = file_stem(path);
-        if args.only.as_deref().is_some_and(|o| !stem.contains(o)) {
-            continue;
-        }
-        let resume = args.resume.then_some(args.runs_dir.as_path());
-        let kept = |stem: &str, run: Result<(Row, Option<PathBuf>)>| match run {
+    let resume = args.resume.then_some(args.runs_dir.as_path());
+    // One experiment file's row: its outcome, with its plots kept next to the table.
+    let row_of = |file: &Path| {
+        let stem = file_stem(file);
+        match run_one(file, &overrides, resume) {
             Ok((row, run_dir)) => Row {
-                experiment: stem.to_string(),
                 plots: run_dir
-                    .map(|d| keep_plots(&d, &out, &plots_dir, stem))
+                    .map(|d| keep_plots(&d, &out, &plots_dir, &stem))
                     .unwrap_or_default(),
+                experiment: stem,
                 ..row
             },
-            Err(e) => Row::failed(stem.to_string(), format!("{e:#}")),
-        };
+            Err(e) => {
+                tracing::error!("{}: {e:#}", file.display());
+                Row::failed(stem, format!("{e:#}"))
+            }
+        }
+    };
+    let mut rows = Vec::new();
+    for path in &lab.experiments {
+        if args
+            .only
+            .as_deref()
+            .is_some_and(|o| !file_stem(path).contains(o))
+        {
+            continue;
+        }
         tracing::info!("lab {}: {}", lab.number, path.display());
-        let mut row = kept(&stem, run_one(path, &overrides, resume));
+        let mut row = row_of(path);
         let recipe = match lab.recipes.get(path).filter(|_| !args.no_recipes) {
             Some(recipe) => {
                 tracing::info!("lab {}: tr recipe {}", lab.number, recipe.display());
-                let r = kept(&file_stem(recipe), run_one(recipe, &overrides, resume));
+                let r = row_of(recipe);
                 row.recipe = r.test.clone();
                 Some(Row {
                     experiment: format!("↳ tr recipe: {}", r.experiment),
