@@ -146,17 +146,62 @@ impl Session {
         Ok(ckpt)
     }
 
-    /// Loads only the weights of the checkpoint at `path` (`trainer.init_from`,
-    /// fine-tuning): same model name, vocabulary and tensor shapes, while the
-    /// model's other settings may differ from the checkpoint's.
+    /// Loads only the weights at `path` (`trainer.init_from`, fine-tuning): a
+    /// checkpoint file, or a staged artifact directory (`htr stage` output,
+    /// e.g. `models/default`; f16 weights are widened to f32). Same model
+    /// name, vocabulary and tensor shapes, while the model's other settings
+    /// may differ.
     pub fn init_from(&self, path: &std::path::Path) -> Result<()> {
         let named = |e: Error| Error::config("trainer.init_from", e.to_string());
+        if path.is_dir() {
+            return self.init_from_artifact(path).map_err(named);
+        }
         let ckpt = Checkpoint::load(path, &self.device).map_err(named)?;
         self.load_weights(&ckpt, path).map_err(named)?;
         tracing::info!(
             "initialised the weights from {} (its step {}; optimizer and schedule start afresh)",
             path.display(),
             ckpt.header.state.global_step
+        );
+        Ok(())
+    }
+
+    /// [`Session::init_from`] for an artifact directory.
+    fn init_from_artifact(&self, dir: &std::path::Path) -> Result<()> {
+        let here = self.config.model.name();
+        let config =
+            tr_infer::ArtifactConfig::read(dir).map_err(|e| Error::checkpoint(e.to_string()))?;
+        let there = config.model.name();
+        if there != here {
+            return Err(Error::checkpoint(format!(
+                "{}: holds a {there} model, the config builds {here}",
+                dir.display()
+            )));
+        }
+        let label = dir.display().to_string();
+        self.data
+            .vocab
+            .ensure_same(&config.vocabulary, &label)
+            .map_err(|e| Error::checkpoint(e.to_string()))?;
+        let weights_path = dir.join(&config.weights.file);
+        let file = tr_data::tensor_file::read(&weights_path, &self.device)?;
+        let weights = file
+            .tensors
+            .into_iter()
+            .map(|(k, t)| Ok((k, t.to_dtype(candle_core::DType::F32)?)))
+            .collect::<std::result::Result<std::collections::HashMap<_, _>, candle_core::Error>>(
+            )?;
+        let vars = tr_models::params::named_vars(&self.varmap);
+        tr_models::params::load_named_tensors(&vars, &weights, &weights_path, here, "this config")
+            .map_err(|e| match e {
+                tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
+                other => Error::from(other),
+            })?;
+        tracing::info!(
+            "initialised the weights from the artifact {} ({} tensors, stored as {:?}; optimizer and schedule start afresh)",
+            dir.display(),
+            weights.len(),
+            config.weights.dtype
         );
         Ok(())
     }

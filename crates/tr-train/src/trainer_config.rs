@@ -151,7 +151,9 @@ pub struct TrainerConfig {
     /// Compute threads (0 = all cores, or `RAYON_NUM_THREADS`).
     pub num_threads: usize,
     /// Fine-tuning: start a new run from the weights of this checkpoint
-    /// (a `.safetensors` file of an earlier run) with a fresh optimizer,
+    /// (a `.safetensors` file of an earlier run) or staged artifact
+    /// directory (`htr stage` output such as `models/default`; f16 weights
+    /// are widened to f32) with a fresh optimizer,
     /// schedule and trainer state. The model name, the vocabulary and every
     /// tensor's shape must match; settings without weights (dropout) may
     /// differ. Ignored when resuming (the resumed checkpoint's weights win).

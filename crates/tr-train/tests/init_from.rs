@@ -1,22 +1,49 @@
 //! Fine-tuning with `trainer.init_from`: a new run starts from an earlier
 //! run's weights (with settings that have no weights changed) and a fresh
 //! optimizer and step count; a checkpoint of another shape, or no file at
-//! all, is refused with the key and the file named.
+//! all, is refused with the key and the file named. A staged artifact
+//! directory (f16 weights) is a starting point too.
 
 use std::path::{Path, PathBuf};
 
 use candle_core::Device;
-use tr_train::{fit, Checkpoint, Override, RunConfig};
+use tr_infer::artifact::WeightsDType;
+use tr_train::{fit, stage, Checkpoint, Override, RunConfig, StageOptions};
 
-/// A tiny classifier on fake images, `steps` optimizer steps, a checkpoint after each.
+/// A tiny classifier on fake images.
+const MLP: &[(&str, &str)] = &[
+    ("data.dataset", "fake-images"),
+    ("data.num_samples", "64"),
+    ("data.batch_size", "8"),
+    ("model.name", "mlp"),
+    ("model.fc1", "32"),
+    ("model.fc2", "16"),
+];
+
+/// A tiny CTC line model on fake 28 × 64 lines (what `htr stage` can stage).
+const LINE: &[(&str, &str)] = &[
+    ("data.dataset", "fake-images"),
+    ("data.target", "sequence"),
+    ("data.image_height", "28"),
+    ("data.image_width", "64"),
+    ("data.num_classes", "6"),
+    ("data.sequence_length", "16"),
+    ("data.num_samples", "48"),
+    ("data.batch_size", "8"),
+    ("data.num_workers", "0"),
+    ("model.name", "line-cnn"),
+    ("model.conv_dim", "4"),
+    ("model.fc_dim", "16"),
+];
+
+/// The tiny classifier, `steps` optimizer steps, a checkpoint after each.
 fn config(runs: &Path, steps: u64, extra: &[(&str, &str)]) -> RunConfig {
+    build(MLP, runs, steps, extra)
+}
+
+/// `model` + `steps` optimizer steps, a checkpoint after each, then `extra`.
+fn build(model: &[(&str, &str)], runs: &Path, steps: u64, extra: &[(&str, &str)]) -> RunConfig {
     let base = [
-        ("data.dataset", "fake-images"),
-        ("data.num_samples", "64"),
-        ("data.batch_size", "8"),
-        ("model.name", "mlp"),
-        ("model.fc1", "32"),
-        ("model.fc2", "16"),
         ("trainer.checkpoint.every_n_train_steps", "1"),
         ("trainer.progress_bar", "false"),
         ("trainer.test_after_fit", "false"),
@@ -25,8 +52,9 @@ fn config(runs: &Path, steps: u64, extra: &[(&str, &str)]) -> RunConfig {
     ];
     let steps = steps.to_string();
     let runs = runs.display().to_string();
-    let ov: Vec<Override> = base
+    let ov: Vec<Override> = model
         .iter()
+        .chain(base.iter())
         .copied()
         .chain([
             ("trainer.max_steps", steps.as_str()),
@@ -131,6 +159,80 @@ fn another_shape_or_a_missing_file_is_named() {
     .to_string();
     assert!(
         err.contains("trainer.init_from") && err.contains("nope.safetensors"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_staged_artifact_is_a_starting_point_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a");
+    fit(build(LINE, &first, 3, &[]), None).unwrap();
+    let start = only_last(&first);
+    let run = start.parent().unwrap().parent().unwrap().to_path_buf();
+    let artifact = dir.path().join("artifact");
+    stage(&StageOptions {
+        run,
+        metric: None,
+        out: artifact.clone(),
+        force: false,
+        weights_dtype: WeightsDType::F16,
+        beam: None,
+        lm: None,
+    })
+    .unwrap();
+    let artifact_s = artifact.display().to_string();
+    let second = dir.path().join("b");
+    fit(
+        build(
+            LINE,
+            &second,
+            1,
+            &[
+                ("trainer.init_from", &artifact_s),
+                ("trainer.optimizer.lr", "0"),
+            ],
+        ),
+        None,
+    )
+    .unwrap();
+    // The staged checkpoint is the best one, not necessarily the last: compare
+    // with every checkpoint of the first run rounded to f16.
+    let got = weights(&only_last(&second));
+    let ckpts = std::fs::read_dir(start.parent().unwrap()).unwrap();
+    let rounded = |w: Vec<(String, Vec<f32>)>| -> Vec<(String, Vec<f32>)> {
+        w.into_iter()
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.iter().map(|x| half::f16::from_f32(*x).to_f32()).collect(),
+                )
+            })
+            .collect()
+    };
+    let matches = ckpts
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "safetensors"))
+        .any(|p| rounded(weights(&p)) == got);
+    assert!(matches, "starts from the artifact's (f16) weights");
+
+    // An artifact of another shape is refused, naming the weights file and both shapes.
+    let err = fit(
+        build(
+            LINE,
+            &dir.path().join("c"),
+            1,
+            &[("trainer.init_from", &artifact_s), ("model.fc_dim", "24")],
+        ),
+        None,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("trainer.init_from")
+            && err.contains("model.safetensors")
+            && err.contains("16")
+            && err.contains("24"),
         "{err}"
     );
 }
