@@ -9,7 +9,10 @@ use clap::{Parser, Subcommand};
 mod data;
 mod evaluate;
 mod models;
+mod overlay;
 mod predict;
+mod segment_eval;
+mod segment_train;
 mod stage;
 
 /// Handwritten text recognition: data, models, training and inference.
@@ -34,6 +37,11 @@ enum Command {
     Stage(stage::StageArgs),
     /// Read the text of images with a model artifact (directory or hub id).
     Predict(predict::PredictArgs),
+    /// Score page segmentation (line detection F1 at an IoU) and page CER
+    /// against PAGE/ALTO ground truth.
+    SegmentEval(segment_eval::SegmentEvalArgs),
+    /// Train the U-Net line segmenter on page collections' line polygons.
+    SegmentTrain(segment_train::SegmentTrainArgs),
     /// Score a model artifact on a split of an experiment's data: CER and
     /// WER of greedy decoding and of the artifact's decoder (beam + LM).
     Evaluate(evaluate::EvaluateArgs),
@@ -62,6 +70,8 @@ fn main() -> anyhow::Result<()> {
         Command::Models(args) => models::run(args),
         Command::Stage(args) => stage::run(&args, &mut std::io::stdout().lock()),
         Command::Predict(args) => predict::run(&args, &mut std::io::stdout().lock()),
+        Command::SegmentEval(args) => segment_eval::run(&args, &mut std::io::stdout().lock()),
+        Command::SegmentTrain(args) => segment_train::run(&args, &mut std::io::stdout().lock()),
         Command::Evaluate(args) => evaluate::run(&args, &overrides, &mut std::io::stdout().lock()),
         Command::Experiment(cmd) => {
             let mut stdout = std::io::stdout().lock();

@@ -2,9 +2,16 @@
 //!
 //! ```text
 //! htr stage --run runs/<id> [--metric val_cer] [--f16] --out DIR
+//! htr stage --best-of runs/ [--metric val_cer] [--dataset NAME] [--f16] --out DIR
 //!           [--beam N [--lm-text FILE [--lm-order 6] [--lm-alpha 0.5] [--lm-beta 1.0]]]
 //!           [--card-append FILE ...]
 //! ```
+//!
+//! `--best-of DIR` stages the best checkpoint across every run under `DIR`
+//! (only the runs trained on `--dataset`, a dataset registry name, when
+//! given), by `--metric` (default `val_cer`; lower is better unless the
+//! name ends in `acc`/`accuracy`), as the course's `save_best_model` does
+//! (`tr_train::run::best_of_runs`); it prints every candidate run.
 //!
 //! Argument handling, plus appending Markdown files to the model card:
 //! choosing the checkpoint and writing the artifact is `tr_train::stage`.
@@ -14,14 +21,21 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use tr_infer::artifact::WeightsDType;
+use tr_train::run::{best_of_runs, Monitor};
 use tr_train::{stage, LmOptions, StageOptions};
 
 /// Arguments of `htr stage`.
 #[derive(Args, Debug, Clone)]
 pub struct StageArgs {
     /// Run directory (`runs/<yyyymmdd-hhmmss>-<name>`).
-    #[arg(long)]
-    pub run: PathBuf,
+    #[arg(long, required_unless_present = "best_of", conflicts_with = "best_of")]
+    pub run: Option<PathBuf>,
+    /// Stage the best checkpoint across every run under this folder.
+    #[arg(long, value_name = "RUNS_DIR")]
+    pub best_of: Option<PathBuf>,
+    /// With --best-of: only runs trained on this dataset (registry name).
+    #[arg(long, requires = "best_of")]
+    pub dataset: Option<String>,
     /// Validation metric that picks the checkpoint (default: the run's monitor).
     #[arg(long)]
     pub metric: Option<String>,
@@ -59,9 +73,34 @@ pub struct StageArgs {
 
 /// Runs `htr stage`, printing what was staged where.
 pub fn run(args: &StageArgs, out: &mut dyn std::io::Write) -> Result<()> {
+    let (run, metric) = match (&args.run, &args.best_of) {
+        (Some(run), _) => (run.clone(), args.metric.clone()),
+        (None, Some(runs)) => {
+            let metric = args.metric.clone().unwrap_or_else(|| "val_cer".into());
+            let monitor = Monitor::new(metric.clone(), None);
+            let found = best_of_runs(runs, &monitor, args.dataset.as_deref())
+                .with_context(|| format!("--best-of {}", runs.display()))?;
+            for c in &found.candidates {
+                writeln!(
+                    out,
+                    "candidate {} ({}): {} = {:.4} at step {}",
+                    c.run.display(),
+                    c.dataset.as_deref().unwrap_or("dataset not recorded"),
+                    c.selected.metric,
+                    c.selected.score,
+                    c.selected.step
+                )?;
+            }
+            for (dir, why) in &found.passed_over {
+                tracing::info!("passed over {}: {why}", dir.display());
+            }
+            (found.best.run, Some(metric))
+        }
+        (None, None) => anyhow::bail!("give --run RUN or --best-of RUNS_DIR"),
+    };
     let opts = StageOptions {
-        run: args.run.clone(),
-        metric: args.metric.clone(),
+        run: run.clone(),
+        metric,
         out: args.out.clone(),
         force: args.force,
         weights_dtype: if args.f16 {
@@ -85,7 +124,7 @@ pub fn run(args: &StageArgs, out: &mut dyn std::io::Write) -> Result<()> {
             std::fs::read_to_string(p).with_context(|| format!("--card-append {}", p.display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let sel = stage(&opts).with_context(|| format!("staging {}", args.run.display()))?;
+    let sel = stage(&opts).with_context(|| format!("staging {}", run.display()))?;
     if !additions.is_empty() {
         let card = args.out.join(tr_infer::artifact::CARD_FILE);
         let mut text = std::fs::read_to_string(&card)

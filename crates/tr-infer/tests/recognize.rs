@@ -205,14 +205,16 @@ fn beam_search_with_the_shipped_language_model() {
 }
 
 #[test]
-fn recognisers_refuse_the_other_layout() {
+fn a_line_model_reads_pages_through_the_segmenter() {
+    // ParagraphTextRecognizer takes line models too: it segments pages
+    // into lines (tests/page.rs reads a page with a trained one).
     let dir = tempfile::tempdir().unwrap();
     common::tiny_artifact(dir.path(), "line-cnn");
-    let e = ParagraphTextRecognizer::from_dir(dir.path())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(e.contains("LineTextRecognizer"), "{e}");
+    let r = ParagraphTextRecognizer::from_dir(dir.path()).unwrap();
+    assert!(r.segments_lines() && r.segmenter().is_some());
+    let blank = common::dynamic(image::GrayImage::from_pixel(300, 200, Luma([230])));
+    assert!(r.segment(&blank).unwrap().lines.is_empty());
+    assert_eq!(r.predict(&blank).unwrap().text, "");
 }
 
 #[test]
@@ -241,6 +243,15 @@ fn a_vocabulary_with_line_breaks_makes_a_paragraph_model() {
         "{e}"
     );
     let r = ParagraphTextRecognizer::from_dir(dir.path()).unwrap();
+    assert!(!r.segments_lines());
     let page = common::dynamic(common::inverted(&common::scan(64, 28)));
-    assert!(r.predict(&page).is_ok());
+    let p = r.predict_page(&page).unwrap();
+    assert_eq!(r.predict(&page).unwrap().text, p.text);
+    assert_eq!(
+        p.lines.len(),
+        p.text.split('\n').filter(|_| !p.text.is_empty()).count()
+    );
+    let e = r.segment(&page).unwrap_err().to_string();
+    assert!(e.contains("reads whole paragraphs"), "{e}");
+    assert!(r.predict_line_batch(std::slice::from_ref(&page)).is_err());
 }

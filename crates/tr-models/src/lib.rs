@@ -27,6 +27,7 @@
 //! | [`params`] | parameter names, buffers (`running_mean`/`running_var`), counting, loading named tensors with shape checks |
 //! | [`layers`] | building blocks: convolution, pooling, LSTM, attention, Transformer decoder, positional encodings, ResNet-18 |
 //! | [`EncoderDecoder`], [`ImageEncoder`], [`TokenDecoder`], [`TokenDecoderConfig`], [`LineCnnEncoder`], [`ResnetEncoder`] | the image-encoder + autoregressive-decoder pair both Transformer models are |
+//! | [`UNet`], [`UNetConfig`], [`mask_loss`] | a small U-Net predicting line-body and baseline masks of a page, and its per-pixel loss (trained by its own loop, not a registry model) |
 //! | [`decoding`] | greedy and beam-search CTC, character n-gram language model, positional and seq2seq decoding |
 //! | [`Error`], [`Result`] | the crate's error type |
 //!
@@ -57,6 +58,7 @@ mod registry;
 mod resnet_transformer;
 mod seeded;
 mod seq2seq;
+mod unet;
 
 pub use cnn::{Cnn, CnnConfig};
 pub use crnn::{Crnn, CrnnConfig};
@@ -73,3 +75,4 @@ pub use registry::{
 pub use resnet_transformer::{ResnetEncoder, ResnetTransformer, ResnetTransformerConfig};
 pub use seeded::{reseed_dropout, seeded_var_builder};
 pub use seq2seq::{EncoderDecoder, ImageEncoder, TokenDecoder, TokenDecoderConfig};
+pub use unet::{mask_loss, UNet, UNetConfig};

@@ -16,7 +16,8 @@
 //! | [`fit()`] → [`Summary`] | train (or resume from a checkpoint) and report |
 //! | [`Session`], [`Split`], [`parse_device`] | data module, model, lit model and device built from a config; its loaders |
 //! | [`Checkpoint`], [`CheckpointHeader`], [`TrainerState`], [`DataInfo`] | checkpoint files: save, load, read the header without the tensors |
-//! | [`run`] | training runs on disk: [`run::RunDir`], [`run::runs_of`], typed [`run::Record`]s, [`run::Monitor`], [`run::resolve_checkpoint`] |
+//! | [`run`] | training runs on disk: [`run::RunDir`], [`run::runs_of`], typed [`run::Record`]s, [`run::Monitor`], [`run::resolve_checkpoint`], the best checkpoint across runs [`run::best_of_runs`] (`htr stage --best-of`) |
+//! | [`train_segmenter`], [`SegmenterConfig`], [`SegmenterSummary`] | the U-Net line segmenter's training loop on page collections (`htr segment-train`) |
 //! | [`stage()`], [`StageOptions`] | a run's best checkpoint → an inference artifact of `tr-infer` (`htr stage`) |
 //! | [`optim`] | [`optim::Optimizer`] (Adam, AdamW, SGD) with checkpointable state, [`optim::Grads`], gradient clipping |
 //! | [`run_sweep`], [`GridAxis`], [`render_table`] | hyper-parameter sweeps over a grid of overrides (`htr sweep`) |
@@ -53,6 +54,7 @@ mod progress;
 mod report;
 pub mod run;
 mod schedule;
+mod segmenter;
 mod session;
 mod stage;
 mod state;
@@ -66,6 +68,7 @@ pub use error::{Error, Result};
 pub use fit::fit;
 pub use report::Summary;
 pub use schedule::{ConstantConfig, CosineConfig, Interval, OneCycleConfig, SchedulerConfig};
+pub use segmenter::{train_segmenter, SegmenterConfig, SegmenterSummary};
 pub use session::{parse_device, Session, Split};
 pub use stage::{stage, LmOptions, StageOptions};
 pub use state::{RankedCheckpoint, TrainerState};

@@ -24,6 +24,7 @@ pub(crate) mod line_synthesis;
 pub(crate) mod mixture;
 pub(crate) mod mnist;
 pub(crate) mod page_lines;
+pub(crate) mod page_masks;
 pub(crate) mod page_paragraphs;
 pub(crate) mod page_source;
 pub(crate) mod real_lines;
@@ -58,6 +59,7 @@ pub use line_synthesis::{render_line, synthesize_lines, GlyphPool, LineGeometry}
 pub use mixture::{MixtureConfig, MixturePart};
 pub use mnist::MnistConfig;
 pub use page_lines::PageLinesConfig;
+pub use page_masks::{load_page_masks, PageMaskOptions, PageMaskSample};
 pub use page_paragraphs::PageParagraphsConfig;
 pub use real_lines::CropReport;
 pub use registry::{DatasetConfig, DatasetKind};

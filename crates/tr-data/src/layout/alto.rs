@@ -24,7 +24,8 @@
 //!   single number = the baseline's y from the line box's left to right edge),
 //!   `TAGREFS`; text = its `String@CONTENT`s in order, with one space for
 //!   each `SP` and one between two `String`s that have no `SP` between them
-//!   (ALTO Strings are words), `HYP@CONTENT` appended as is.
+//!   (ALTO Strings are words), `HYP@CONTENT` appended as is; confidence from
+//!   `String@WC` (their product), per-character confidences from `String@CC`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -165,8 +166,11 @@ fn read_line(
         None => None,
         Some(s) => Some(parse_baseline(s, &bbox).map_err(|e| bad(format!("BASELINE {s:?}: {e}")))?),
     };
+    let (text, confidence, char_confidences) = line_text(el);
     Ok(Line {
-        text: line_text(el),
+        text,
+        confidence,
+        char_confidences,
         tags: resolve_tags(el, tags),
         polygon: scale_points(&polygon, sx, sy),
         baseline: baseline.map(|b| scale_points(&b, sx, sy)),
@@ -175,31 +179,71 @@ fn read_line(
     })
 }
 
-/// `String@CONTENT`s joined as documented at the top of this module.
-fn line_text(el: &Element) -> String {
+/// `String@CONTENT`s joined as documented at the top of this module; the
+/// line's confidence (product of `String@WC`, when every `String` has one)
+/// and per-character confidences (from `String@CC`, `1 − digit/10`, with 1
+/// for the spaces; empty unless every `String` has a `CC` of its length).
+fn line_text(el: &Element) -> (String, Option<f32>, Vec<f32>) {
     let mut text = String::new();
     let mut after_string = false;
+    let mut wc: Option<f32> = Some(1.0);
+    let mut cc: Option<Vec<f32>> = Some(Vec::new());
+    let mut strings = 0;
+    let space = |text: &mut String, cc: &mut Option<Vec<f32>>| {
+        text.push(' ');
+        if let Some(cc) = cc {
+            cc.push(1.0);
+        }
+    };
     for c in &el.children {
         match c.name.as_str() {
             "String" => {
                 if after_string {
-                    text.push(' ');
+                    space(&mut text, &mut cc);
                 }
-                text.push_str(c.attr("CONTENT").unwrap_or_default());
+                let content = c.attr("CONTENT").unwrap_or_default();
+                text.push_str(content);
+                strings += 1;
+                wc = match (wc, c.attr("WC").and_then(parse_number)) {
+                    (Some(p), Some(w)) if (0.0..=1.0).contains(&w) => Some(p * w),
+                    _ => None,
+                };
+                cc = cc.and_then(|mut v| {
+                    let digits = parse_cc(c.attr("CC")?, content.chars().count())?;
+                    v.extend(digits);
+                    Some(v)
+                });
                 after_string = true;
             }
             "SP" => {
-                text.push(' ');
+                space(&mut text, &mut cc);
                 after_string = false;
             }
             "HYP" => {
-                text.push_str(c.attr("CONTENT").unwrap_or_default());
+                let content = c.attr("CONTENT").unwrap_or_default();
+                text.push_str(content);
+                if let Some(v) = &mut cc {
+                    v.extend(std::iter::repeat_n(1.0, content.chars().count()));
+                }
                 after_string = false;
             }
             _ => {}
         }
     }
-    text
+    let confidence = wc.filter(|_| strings > 0);
+    let chars = cc.filter(|_| strings > 0).unwrap_or_default();
+    (text, confidence, chars)
+}
+
+/// ALTO `CC`: one digit per character, `0` sure … `9` unsure, separated by
+/// spaces (or not); `None` unless there are exactly `n` digits.
+fn parse_cc(cc: &str, n: usize) -> Option<Vec<f32>> {
+    let digits: Vec<f32> = cc
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c.to_digit(10).map(|d| 1.0 - d as f32 / 10.0))
+        .collect::<Option<_>>()?;
+    (digits.len() == n).then_some(digits)
 }
 
 /// ALTO ≥ 4.2 point list, or the older single y value across the line box.

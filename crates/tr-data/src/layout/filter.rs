@@ -110,6 +110,8 @@ mod tests {
             bbox: BBox::from_xywh(0.0, 0.0, 1.0, 1.0),
             text: text.into(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            confidence: None,
+            char_confidences: Vec::new(),
         }
     }
 

@@ -180,6 +180,8 @@ pub(crate) fn from_root(root: &Element, xml: &Path) -> Result<IamForm, LayoutErr
                     el.attr("segmentation").unwrap_or("unknown")
                 ),
             ],
+            confidence: None,
+            char_confidences: Vec::new(),
         };
         match common_skip(&line, width, height, &ReadOptions::default()) {
             Some(s) => skipped.push(s),

@@ -16,6 +16,10 @@
 //! | [`crop_line`], [`crop_polygon`], [`crop_polygons`], [`load_page_image`], [`page_image`], [`CropOptions`], [`CropMode`], [`Paper`], [`PageImage`] | line/region images: polygon (rasterised and dilated, `mask`) or box, padding, scale, polarity, height (grey triangle-filter resize, `resize`) | `crop` |
 //! | `read_iam_form`, `IamForm`, `IMAGE_EXTENSIONS` | IAM's form XML as the course reads it (feature `full`) | `iam_forms` |
 //! | `LineFilter` | choosing lines by tag and text, with counted skips (feature `full`) | `filter` |
+//! | [`segment_lines`], [`SegmentOptions`], [`Segmentation`], [`SegmentedLine`] | classical line segmentation (deskew, projection profiles, connected components, reading order) | `segment` |
+//! | [`line_masks`], [`lines_from_mask`] | a trained segmenter's targets (line-body and baseline masks of a page) and its output (a body mask → ordered line polygons) | `line_masks`, `segment` |
+//! | [`match_lines`], [`polygon_iou`], [`DetectionScores`], [`LineMatch`] | line detection precision/recall/F1 at an IoU threshold | `segment_eval` |
+//! | [`write_page_xml`], [`write_alto`], [`write_hocr`], [`page_json`], [`WriteOptions`] | page outputs: PAGE 2019, ALTO v4, hOCR, JSON (read back by [`read_page`]) | `write` |
 //!
 //! **Light core.** The model, the ALTO/PAGE readers and the cropper build
 //! without the `full` feature: their only extra dependency is `quick-xml`
@@ -38,10 +42,14 @@ pub(crate) mod filter;
 pub(crate) mod geometry;
 #[cfg(feature = "full")]
 pub(crate) mod iam_forms;
+pub(crate) mod line_masks;
 pub(crate) mod mask;
 pub(crate) mod model;
 pub(crate) mod pagexml;
 pub(crate) mod resize;
+pub(crate) mod segment;
+pub(crate) mod segment_eval;
+pub(crate) mod write;
 pub(crate) mod xml;
 
 use std::path::{Path, PathBuf};
@@ -56,9 +64,13 @@ pub use filter::LineFilter;
 pub use geometry::{BBox, Point};
 #[cfg(feature = "full")]
 pub use iam_forms::{read_iam_form, IamForm, IMAGE_EXTENSIONS, LINE_PADDING, MAX_LINE_HEIGHT};
+pub use line_masks::line_masks;
 pub use model::{
     count_skips, LayoutFormat, Line, Page, ReadOptions, Region, SkipReason, SkippedLine,
 };
+pub use segment::{lines_from_mask, segment_lines, SegmentOptions, Segmentation, SegmentedLine};
+pub use segment_eval::{match_lines, polygon_iou, DetectionScores, LineMatch};
+pub use write::{now_iso8601, page_json, write_alto, write_hocr, write_page_xml, WriteOptions};
 pub use xml::{parse_document, Descendants, Element};
 
 use crate::error::{Error, Result};

@@ -99,6 +99,14 @@ pub struct Line {
     /// `DefaultLine:Handwritten`), PAGE `custom` `structure {type:…}` and
     /// `@type`, IAM `handwritten` and `segmentation:ok|err`.
     pub tags: Vec<String>,
+    /// Recognition confidence in `[0, 1]`, when the file gives one (PAGE
+    /// `TextEquiv@conf`; ALTO: the product of the line's `String@WC`) or a
+    /// recogniser produced the line.
+    pub confidence: Option<f32>,
+    /// Per-character confidences in `[0, 1]`, one per character of `text`,
+    /// when known (ALTO `String@CC`, quantised to tenths; recognisers);
+    /// empty otherwise.
+    pub char_confidences: Vec<f32>,
 }
 
 /// Why a reader or a filter left a line out.

@@ -16,7 +16,7 @@
 //! * `TextLine`: `@id`; `Coords@points` (or the 2009/2010 `Point@x/@y`
 //!   children); `Baseline@points`; text from the line's **own** direct
 //!   `TextEquiv` (not its words' nor its region's): the one with the lowest
-//!   `@index`, else the first, its `Unicode` (else `PlainText`); tags from
+//!   `@index`, else the first, its `Unicode` (else `PlainText`) and `@conf`; tags from
 //!   `custom` `structure {type:…}` and `@type`. Lines of a region are sorted
 //!   by `custom` `readingOrder {index:N;}` when every line has one.
 
@@ -139,21 +139,25 @@ fn read_line(el: &Element) -> Result<(Option<i64>, Line), SkippedLine> {
         tags.push(t.to_string());
     }
     let order = custom_value(&custom, "readingOrder", "index").and_then(|v| v.parse().ok());
+    let (text, confidence) = line_text(el);
     Ok((
         order,
         Line {
-            text: line_text(el),
+            text,
             tags,
             polygon,
             baseline,
             bbox,
             id,
+            confidence,
+            char_confidences: Vec::new(),
         },
     ))
 }
 
-/// The line's own `TextEquiv` (lowest `@index`, else the first) → `Unicode`/`PlainText`.
-fn line_text(el: &Element) -> String {
+/// The line's own `TextEquiv` (lowest `@index`, else the first) →
+/// `Unicode`/`PlainText`, and its `@conf`.
+fn line_text(el: &Element) -> (String, Option<f32>) {
     let equivs: Vec<&Element> = el.children_named("TextEquiv").collect();
     let index = |e: &Element| e.attr("index").and_then(|i| i.trim().parse::<i64>().ok());
     let chosen = equivs
@@ -161,10 +165,15 @@ fn line_text(el: &Element) -> String {
         .filter(|e| index(e).is_some())
         .min_by_key(|e| index(e))
         .or(equivs.first());
-    chosen
+    let text = chosen
         .and_then(|e| e.child("Unicode").or(e.child("PlainText")))
         .map(|u| u.text.clone())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let conf = chosen
+        .and_then(|e| e.attr("conf"))
+        .and_then(parse_number)
+        .filter(|c| (0.0..=1.0).contains(c));
+    (text, conf)
 }
 
 /// `Coords@points`, or the older `Coords/Point@x,@y` children.

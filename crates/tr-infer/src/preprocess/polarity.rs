@@ -50,8 +50,9 @@ pub struct PolarityReport {
     /// Background and ink levels used by the stretch (after inversion), if it was applied.
     pub stretched: Option<(u8, u8)>,
     /// No pixel is more than [`NO_INK_LEVELS`] grey levels brighter than the
-    /// background (the median, after inversion): blank paper, a uniform
-    /// image. Recognisers read such an image as empty text.
+    /// background (after inversion: the median when the polarity is
+    /// detected, the darkest level when it is declared): blank paper, a
+    /// uniform image. Recognisers read such an image as empty text.
     pub no_ink: bool,
 }
 
@@ -81,10 +82,19 @@ pub fn normalise(
     let hist = histogram(&out);
     let bg = percentile(&hist, 0.5);
     let brightest = hist.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
+    // With a declared polarity the background is the dark end, whatever
+    // share of the image the ink covers (a tight crop of bold writing can
+    // be more than half ink, making the median the ink level).
+    let paper = match polarity {
+        Polarity::Auto => bg,
+        Polarity::BrightInk | Polarity::DarkInk => {
+            hist.iter().position(|&n| n > 0).unwrap_or(0) as u8
+        }
+    };
     let mut report = PolarityReport {
         inverted: invert,
         stretched: None,
-        no_ink: brightest <= bg.saturating_add(NO_INK_LEVELS),
+        no_ink: brightest <= paper.saturating_add(NO_INK_LEVELS),
     };
     if stretch {
         let ink = percentile(&hist, 0.995);
@@ -186,5 +196,11 @@ mod tests {
         // Declared bright ink on black, and the image is all black: no ink.
         let black = GrayImage::from_pixel(8, 8, Luma([0]));
         assert!(normalise(&black, Polarity::BrightInk, false).1.no_ink);
+        // Declared bright ink covering most of the image is still ink.
+        let dense = GrayImage::from_fn(10, 4, |x, _| Luma([if x < 3 { 0 } else { 255 }]));
+        assert!(!normalise(&dense, Polarity::BrightInk, false).1.no_ink);
+        // Detected polarity reads the majority as paper: inverted, three columns of ink.
+        let (_, r) = normalise(&dense, Polarity::Auto, false);
+        assert!(r.inverted && !r.no_ink);
     }
 }

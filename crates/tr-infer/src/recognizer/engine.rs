@@ -128,37 +128,48 @@ impl Engine {
         let grey = to_grey(image);
         let p = &self.preprocessing;
         let (grey, report) = normalise(&grey, p.polarity, p.stretch_contrast);
+        self.prepare_normalised(&grey, report.inverted, report.no_ink)
+    }
+
+    /// Model inputs of an image already grey, bright ink on black.
+    fn prepare_normalised(
+        &self,
+        grey: &GrayImage,
+        inverted: bool,
+        no_ink: bool,
+    ) -> Result<Prepared> {
+        let p = &self.preprocessing;
         let [_, h, w] = self.artifact.config.input_shape;
         let (h, w) = (h as u32, w as u32);
-        if report.no_ink {
+        if no_ink {
             return Ok(Prepared {
                 windows: Vec::new(),
                 starts: Vec::new(),
                 overlap: 0,
                 scale_x: 1.0,
-                inverted: report.inverted,
+                inverted,
                 no_ink: true,
             });
         }
         if self.windowed() {
             let overlap = p.window_overlap.unwrap_or(w / 8);
-            let l = line_windows(&grey, h, w, overlap)?;
+            let l = line_windows(grey, h, w, overlap)?;
             Ok(Prepared {
                 windows: l.windows,
                 starts: l.starts,
                 overlap: l.overlap,
                 scale_x: l.scale_x,
-                inverted: report.inverted,
+                inverted,
                 no_ink: false,
             })
         } else {
-            let (input, scale_x) = fit_into(&grey, h, w);
+            let (input, scale_x) = fit_into(grey, h, w);
             Ok(Prepared {
                 windows: vec![input],
                 starts: vec![0],
                 overlap: 0,
                 scale_x,
-                inverted: report.inverted,
+                inverted,
                 no_ink: false,
             })
         }
@@ -170,6 +181,25 @@ impl Engine {
             .enumerate()
             .map(|(i, img)| self.prepare(img, i))
             .collect::<Result<_>>()?;
+        self.run_prepared(prepared)
+    }
+
+    /// Reads images that are already grey with bright ink on black (line
+    /// crops of a normalised page): no polarity step; `inverted` is
+    /// reported as given.
+    pub(crate) fn predict_normalised(
+        &self,
+        images: &[GrayImage],
+        inverted: bool,
+    ) -> Result<Vec<Prediction>> {
+        let prepared: Vec<Prepared> = images
+            .iter()
+            .map(|g| self.prepare_normalised(g, inverted, false))
+            .collect::<Result<_>>()?;
+        self.run_prepared(prepared)
+    }
+
+    fn run_prepared(&self, prepared: Vec<Prepared>) -> Result<Vec<Prediction>> {
         let all: Vec<&GrayImage> = prepared.iter().flat_map(|p| p.windows.iter()).collect();
         let mut outs = Vec::with_capacity(all.len());
         for chunk in all.chunks(self.batch_size) {

@@ -2,18 +2,22 @@
 //!
 //! * [`LineTextRecognizer`]: one line of handwriting per image, for the
 //!   line models (`line-cnn-simple`, `line-cnn`, `line-cnn-lstm`,
-//!   `line-cnn-transformer`). Lines of any length are resized to the model
-//!   height; CTC models read very wide lines window by window.
-//! * [`ParagraphTextRecognizer`]: a paragraph or page per image, for
-//!   models whose vocabulary has the line break `\n`
+//!   `line-cnn-transformer`, `crnn`). Lines of any length are resized to the
+//!   model height; CTC models read very wide lines window by window.
+//! * [`ParagraphTextRecognizer`]: a paragraph or page per image. With a
+//!   line model it segments the page into lines and reads them (`page`);
+//!   with a model whose vocabulary has the line break `\n`
 //!   ([`tr_models::DataSpec::reads_paragraphs`]; the course's
-//!   `resnet-transformer`); the image is fitted into the model's input and
-//!   decoded, lines separated by `\n`.
+//!   `resnet-transformer`) the image is fitted into the model's input and
+//!   decoded whole, lines separated by `\n`.
 //!
 //! Both load an artifact ([`crate::artifact`]) from a directory or from the
 //! Hugging Face hub, and share the same preprocessing and decoding engine.
 
 mod engine;
+mod page;
+
+pub use page::{LinePrediction, PagePrediction, Segmenter};
 
 use std::path::Path;
 
@@ -27,7 +31,7 @@ use crate::preprocess::{load_image_file, Preprocessing};
 use engine::{Engine, Layout};
 
 macro_rules! recognizer_api {
-    ($ty:ident, $layout:expr) => {
+    ($ty:ident) => {
         impl $ty {
             /// Loads and verifies the artifact in `dir` (see [`Artifact::load`]).
             pub fn from_dir(dir: impl AsRef<Path>) -> Result<Self> {
@@ -47,14 +51,6 @@ macro_rules! recognizer_api {
             #[cfg(feature = "hub")]
             pub fn from_hub_with(repo_id: &str, options: &crate::HubOptions) -> Result<Self> {
                 Self::from_dir(crate::hub::fetch_artifact(repo_id, options)?)
-            }
-
-            /// Wraps a loaded artifact, checking that its model suits this recogniser.
-            pub fn from_artifact(artifact: Artifact) -> Result<Self> {
-                check_layout(&artifact, $layout)?;
-                Ok(Self {
-                    engine: Engine::new(artifact, $layout)?,
-                })
             }
 
             /// Replaces the preprocessing settings.
@@ -95,27 +91,6 @@ macro_rules! recognizer_api {
             pub fn config(&self) -> &ArtifactConfig {
                 &self.engine.artifact.config
             }
-
-            /// Reads the text of one image.
-            pub fn predict(&self, image: &DynamicImage) -> Result<Prediction> {
-                let mut out = self.engine.predict_batch(std::slice::from_ref(image))?;
-                out.pop()
-                    .ok_or_else(|| Error::invalid("prediction", "no output for the image"))
-            }
-
-            /// Reads the text of several images, batching the model's forward
-            /// passes. An image that cannot be processed fails the call with
-            /// an error naming its index.
-            pub fn predict_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
-                self.engine.predict_batch(images)
-            }
-
-            /// Reads an image file (`-` = standard input) under the pixel
-            /// limit and predicts its text.
-            pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
-                let image = load_image_file(path.as_ref(), self.engine.preprocessing.max_pixels)?;
-                self.predict(&image)
-            }
         }
     };
 }
@@ -141,36 +116,74 @@ impl LineTextRecognizer {
     }
 }
 
-/// Recognises a paragraph of handwriting per image.
+/// Recognises a paragraph or a page of handwriting per image.
 ///
-/// For models whose vocabulary has the line break `\n`
-/// ([`tr_models::DataSpec::reads_paragraphs`]; the course's
-/// `resnet-transformer`): the image is fitted into the model's input and
-/// decoded, lines separated by `\n`. Shares the preprocessing and decoding
-/// engine of [`LineTextRecognizer`].
+/// Two kinds of models (see [`page`](self) for the details):
+///
+/// * **line models** (vocabulary without `\n`): the page is segmented into
+///   lines ([`tr_data::layout::segment_lines`]), each line is cut out and
+///   read by the line model, in batches; the text is the lines in reading
+///   order joined by `\n`, and [`Self::predict_page`] gives every line's
+///   polygon, baseline and confidence. An upside-down page is detected by
+///   reading a few lines both ways.
+/// * **paragraph models** (vocabulary with `\n`,
+///   [`tr_models::DataSpec::reads_paragraphs`]; the course's
+///   `resnet-transformer`): the image is fitted into the model's input and
+///   decoded whole, lines separated by `\n`.
+///
+/// Shares the preprocessing and decoding engine of [`LineTextRecognizer`].
 pub struct ParagraphTextRecognizer {
     engine: Engine,
+    /// `None` for paragraph models.
+    segmenter: Option<page::Segmenter>,
+    /// A trained segmenter replacing the classical one.
+    trained: Option<crate::MaskSegmenter>,
 }
 
-recognizer_api!(LineTextRecognizer, Layout::Line);
-recognizer_api!(ParagraphTextRecognizer, Layout::Page);
+recognizer_api!(LineTextRecognizer);
+recognizer_api!(ParagraphTextRecognizer);
 
-fn check_layout(artifact: &Artifact, layout: Layout) -> Result<()> {
-    let name = artifact.config.model.name();
-    let paragraph = artifact.config.data_spec().reads_paragraphs();
-    match (layout, paragraph) {
-        (Layout::Line, true) => Err(Error::invalid(
+impl LineTextRecognizer {
+    /// Wraps a loaded artifact, checking that its model reads lines.
+    pub fn from_artifact(artifact: Artifact) -> Result<Self> {
+        check_line_model(&artifact)?;
+        Ok(Self {
+            engine: Engine::new(artifact, Layout::Line)?,
+        })
+    }
+
+    /// Reads the text of one image.
+    pub fn predict(&self, image: &DynamicImage) -> Result<Prediction> {
+        let mut out = self.engine.predict_batch(std::slice::from_ref(image))?;
+        out.pop()
+            .ok_or_else(|| Error::invalid("prediction", "no output for the image"))
+    }
+
+    /// Reads the text of several images, batching the model's forward
+    /// passes. An image that cannot be processed fails the call with
+    /// an error naming its index.
+    pub fn predict_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
+        self.engine.predict_batch(images)
+    }
+
+    /// Reads an image file (`-` = standard input) under the pixel
+    /// limit and predicts its text.
+    pub fn predict_file(&self, path: impl AsRef<Path>) -> Result<Prediction> {
+        let image = load_image_file(path.as_ref(), self.engine.preprocessing.max_pixels)?;
+        self.predict(&image)
+    }
+}
+
+/// Refuses paragraph models (vocabulary with `\\n`) for line reading.
+fn check_line_model(artifact: &Artifact) -> Result<()> {
+    if artifact.config.data_spec().reads_paragraphs() {
+        let name = artifact.config.model.name();
+        return Err(Error::invalid(
             "model",
             format!(
                 "{name} reads paragraphs (its vocabulary has \\n); use ParagraphTextRecognizer"
             ),
-        )),
-        (Layout::Page, false) => Err(Error::invalid(
-            "model",
-            format!(
-                "{name} reads single lines (its vocabulary has no \\n); use LineTextRecognizer"
-            ),
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(())
 }

@@ -217,13 +217,11 @@ impl RunConfig {
     /// Makes data and model agree: seq2seq models need `<S>`/`<E>` in the targets.
     fn link(&mut self) -> Result<()> {
         if self.model.task() == Task::Seq2Seq {
-            let keys = self.data.dataset.keys();
-            if keys.iter().any(|k| k == "with_start_end_tokens") {
-                self.data
-                    .dataset
-                    .set("with_start_end_tokens", Value::Bool(true))
-                    .map_err(|e| Error::config("data.with_start_end_tokens", e.to_string()))?;
-            } else {
+            // The flag may sit deeper than the dataset's top level (the
+            // paragraphs inside `iam-original-and-synthetic-paragraphs`,
+            // `text.with_start_end_tokens` of `page-paragraphs`, every part
+            // of a `mixture`): every one is set.
+            if !enable_start_end(&mut self.data.dataset)? {
                 return Err(Error::config(
                     "data.dataset",
                     format!(
@@ -245,3 +243,31 @@ impl RunConfig {
 
 #[cfg(test)]
 mod tests;
+
+/// Sets the shallowest `with_start_end_tokens` flags of `ds` (nested ones
+/// too, and those of each part of a mixture) to true; false when it has none.
+fn enable_start_end(ds: &mut DatasetConfig) -> Result<bool> {
+    if let DatasetConfig::Mixture(m) = ds {
+        let mut all = !m.parts.is_empty();
+        for part in &mut m.parts {
+            all &= enable_start_end(&mut part.data)?;
+        }
+        return Ok(all);
+    }
+    let mut keys: Vec<String> = ds
+        .keys()
+        .into_iter()
+        .filter(|k| k == "with_start_end_tokens" || k.ends_with(".with_start_end_tokens"))
+        .collect();
+    // Only the shallowest: `synthetic-paragraphs` wraps whole paragraphs
+    // itself, its `lines.text.with_start_end_tokens` must stay off.
+    let depth = |k: &String| k.matches('.').count();
+    if let Some(min) = keys.iter().map(depth).min() {
+        keys.retain(|k| depth(k) == min);
+    }
+    for k in &keys {
+        ds.set(k, Value::Bool(true))
+            .map_err(|e| Error::config(format!("data.{k}"), e.to_string()))?;
+    }
+    Ok(!keys.is_empty())
+}

@@ -145,7 +145,14 @@ fn every_lab_config_in_the_repo_resolves() {
         for f in std::fs::read_dir(&lab).unwrap() {
             let f = f.unwrap().path();
             if f.extension().is_some_and(|e| e == "yaml") {
-                RunConfig::load(Some(&f), &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                // configs/segmenter/ holds segmenter configs (`htr segment-train`).
+                if lab.file_name().is_some_and(|n| n == "segmenter") {
+                    crate::SegmenterConfig::load(&f)
+                        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                } else {
+                    RunConfig::load(Some(&f), &[])
+                        .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                }
                 n += 1;
             }
         }
@@ -245,4 +252,44 @@ fn scheduler_keys_come_from_the_chosen_variant_and_required_fields_stay_required
             && e.contains("betas, eps, lr, name, weight_decay"),
         "{e}"
     );
+}
+
+#[test]
+fn seq2seq_models_switch_on_nested_and_mixture_start_end_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    // The course's paragraph data: the flag sits under synthetic.paragraphs.text.
+    let p = write(
+        &dir,
+        "data: {dataset: iam-original-and-synthetic-paragraphs}\nmodel: {name: resnet-transformer}\n",
+    );
+    let cfg = RunConfig::load(Some(&p), &[]).unwrap();
+    let data = serde_json::to_value(&cfg.data).unwrap();
+    assert_eq!(
+        data["synthetic"]["paragraphs"]["text"]["with_start_end_tokens"],
+        true
+    );
+    // A mixture of page paragraphs and synthetic paragraphs: each part's
+    // shallowest flag, not the synthetic part's line dataset.
+    let p = write(
+        &dir,
+        "data:\n  dataset: mixture\n  parts:\n    - {weight: 1.0, data: {dataset: page-paragraphs}}\n    - {weight: 1.0, eval: false, data: {dataset: synthetic-paragraphs, lines: {dataset: page-lines}}}\nmodel: {name: resnet-transformer}\n",
+    );
+    let cfg = RunConfig::load(Some(&p), &[]).unwrap();
+    let data = serde_json::to_value(&cfg.data).unwrap();
+    assert_eq!(
+        data["parts"][0]["data"]["text"]["with_start_end_tokens"],
+        true
+    );
+    assert_eq!(data["parts"][1]["data"]["with_start_end_tokens"], true);
+    assert_eq!(
+        data["parts"][1]["data"]["lines"]["text"]["with_start_end_tokens"],
+        false
+    );
+    // A dataset with no such flag is still refused.
+    let p = write(
+        &dir,
+        "data: {dataset: mnist}\nmodel: {name: resnet-transformer}\n",
+    );
+    let e = RunConfig::load(Some(&p), &[]).unwrap_err().to_string();
+    assert!(e.contains("no start/end tokens"), "{e}");
 }

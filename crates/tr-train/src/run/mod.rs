@@ -16,12 +16,14 @@
 //!   summary.json     best metrics, epochs, wall time, samples/s, parameters, git commit
 //! ```
 
+mod best_of;
 mod dir;
 mod find;
 mod log;
 mod monitor;
 mod select;
 
+pub use best_of::{best_of_runs, BestOfRuns, RunCandidate};
 pub use dir::{git_commit, safe_name, RunDir};
 pub use find::runs_of;
 pub use log::{read_records, MetricsLog, Record};
