@@ -10,6 +10,7 @@ mod data;
 mod evaluate;
 mod models;
 mod predict;
+mod serve;
 mod stage;
 
 /// Handwritten text recognition: data, models, training and inference.
@@ -34,6 +35,9 @@ enum Command {
     Stage(stage::StageArgs),
     /// Read the text of images with a model artifact (directory or hub id).
     Predict(predict::PredictArgs),
+    /// Serve the web page and the HTTP API (POST /v1/predict, /v1/flag,
+    /// /healthz, /metrics) on loopback until Ctrl-C.
+    Serve(serve::ServeArgs),
     /// Score a model artifact on a split of an experiment's data: CER and
     /// WER of greedy decoding and of the artifact's decoder (beam + LM).
     Evaluate(evaluate::EvaluateArgs),
@@ -62,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         Command::Models(args) => models::run(args),
         Command::Stage(args) => stage::run(&args, &mut std::io::stdout().lock()),
         Command::Predict(args) => predict::run(&args, &mut std::io::stdout().lock()),
+        Command::Serve(args) => serve::run(&args),
         Command::Evaluate(args) => evaluate::run(&args, &overrides, &mut std::io::stdout().lock()),
         Command::Experiment(cmd) => {
             let mut stdout = std::io::stdout().lock();

@@ -46,8 +46,8 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | [`LineTextRecognizer`], [`ParagraphTextRecognizer`] | `from_dir`, `from_hub` (feature `hub`, default), `predict`, `predict_file`, `predict_batch`, `set_decoder` |
-//! | [`Prediction`] | the text, per-character confidences and, for CTC models, the time step and image column each character came from |
+//! | [`LineTextRecognizer`], [`ParagraphTextRecognizer`] | `from_dir`, `from_hub` (feature `hub`, default), `predict`, `predict_file`, `predict_batch`, `predict_batch_timed`, `set_decoder` |
+//! | [`Prediction`], [`BatchTimings`] | the text, per-character confidences and, for CTC models, the time step and image column each character came from |
 //! | [`Preprocessing`], [`Polarity`] | any size, colour type or bit depth, either ink polarity, EXIF orientation, very wide lines; a pixel limit ([`DEFAULT_MAX_PIXELS`]) checked on the image header before decoding |
 //! | [`load_image`], [`load_image_file`] | decoding an image as the recognisers do |
 //! | [`DecoderConfig`], [`LmConfig`] | greedy or beam search, with an optional character language model shipped inside the artifact |
@@ -93,6 +93,6 @@ pub use decoder::{DecoderConfig, LmConfig};
 pub use error::{Error, Result};
 #[cfg(feature = "hub")]
 pub use hub::{fetch_artifact, HubOptions};
-pub use prediction::Prediction;
+pub use prediction::{BatchTimings, Prediction};
 pub use preprocess::{load_image, load_image_file, Polarity, Preprocessing, DEFAULT_MAX_PIXELS};
 pub use recognizer::{LineTextRecognizer, ParagraphTextRecognizer};
