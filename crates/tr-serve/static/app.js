@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 // Characters below this confidence are shaded on the image too.
-const UNSURE = 0.6;
+const UNSURE = 0.9;
 
 const state = { image: null, result: null };
 
@@ -78,7 +78,7 @@ async function predictFile(file) {
 
 // Background of a character of confidence c: transparent when sure.
 function shade(c) {
-  const a = Math.max(0, Math.min(1, 1 - c)) * 0.75;
+  const a = Math.max(0, Math.min(1, 1 - c)) * 0.9;
   return a < 0.05 ? "" : `rgba(230, 90, 20, ${a.toFixed(2)})`;
 }
 
@@ -129,7 +129,7 @@ function render(r) {
         rect.setAttribute("y", by);
         rect.setAttribute("width", Math.max(2, right - left));
         rect.setAttribute("height", bh);
-        rect.setAttribute("opacity", ((1 - c) * 0.35).toFixed(2));
+        rect.setAttribute("opacity", Math.min(0.6, (1 - c) * 0.8).toFixed(2));
         svg.append(rect);
       });
     }

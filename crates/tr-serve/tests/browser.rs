@@ -218,6 +218,7 @@ fn the_page_reads_an_uploaded_line_outlines_it_and_flags_a_correction() {
                 shaded: [...document.querySelectorAll('#text .ch')].filter(s => s.style.background).length,
                 confidences: [...document.querySelectorAll('#text .ch')].map(s => +s.dataset.confidence),
                 outlines: document.querySelectorAll('#overlay polygon.outline').length,
+                unsure_marks: document.querySelectorAll('#overlay rect.unsure').length,
                 points: poly ? poly.getAttribute('points') : null,
                 outline_px: box ? [box.width, box.height] : null,
                 image_px: [img.width, img.height],
@@ -231,9 +232,15 @@ fn the_page_reads_an_uploaded_line_outlines_it_and_flags_a_correction() {
     let api_conf = api["lines"][0]["char_confidences"].as_array().unwrap();
     let shaded = api_conf
         .iter()
-        .filter(|c| (1.0 - c.as_f64().unwrap()) * 0.75 >= 0.05)
+        .filter(|c| (1.0 - c.as_f64().unwrap()) * 0.9 >= 0.05)
         .count();
     assert_eq!(shown["shaded"], shaded);
+    // And on the image, where the model read them (below 0.9).
+    let unsure = api_conf
+        .iter()
+        .filter(|c| c.as_f64().unwrap() < 0.9)
+        .count();
+    assert_eq!(shown["unsure_marks"], unsure);
     // One outline, drawn over the whole image.
     assert_eq!(shown["outlines"], 1);
     let (w, h) = (

@@ -79,6 +79,25 @@ fn rss_mb(pid: u32) -> Result<f64> {
     Ok(kb / 1024.0)
 }
 
+/// `(htr_batch_size_sum, htr_batch_size_count)` from the server's `/metrics`.
+fn batch_totals(agent: &ureq::Agent, addr: &str) -> Result<(f64, f64)> {
+    let metrics = agent
+        .get(format!("http://{addr}/metrics"))
+        .call()?
+        .into_body()
+        .read_to_string()?;
+    let metric = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    };
+    Ok((
+        metric("htr_batch_size_sum "),
+        metric("htr_batch_size_count "),
+    ))
+}
+
 /// The server settings of the benchmark.
 fn server_config(args: &BenchArgs) -> tr_serve::ServeConfig {
     tr_serve::ServeConfig {
@@ -113,7 +132,8 @@ pub fn run(args: &BenchArgs) -> Result<String> {
     }
     let exe = std::env::current_exe().context("locating the xtask binary")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["bench", "serve", "--serve-child"])
+    // One log line per request would drown the report: warnings only.
+    cmd.args(["--log", "warn", "bench", "serve", "--serve-child"])
         .args(["--max-batch", &args.max_batch.to_string()])
         .args(["--batch-wait-ms", &args.batch_wait_ms.to_string()])
         .args(["--clients", &args.clients.to_string()]);
@@ -143,9 +163,12 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
         .take()
         .context("no stdout of the server child")?;
     let mut line = String::new();
-    BufReader::new(stdout)
+    let mut reader = BufReader::new(stdout);
+    reader
         .read_line(&mut line)
         .context("reading the server child's address")?;
+    // Keep reading what the child prints (its last line when it stops).
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     let addr = line
         .trim()
         .strip_prefix("listening ")
@@ -170,6 +193,7 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
     }
     single.sort_by(f64::total_cmp);
     let rss_start = rss_mb(pid)?;
+    let batches_before = batch_totals(&one, &addr)?;
 
     // The load: `clients` threads, back to back, until the deadline.
     let stop = Arc::new(AtomicBool::new(false));
@@ -207,20 +231,11 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
     let wall = started.elapsed().as_secs_f64();
     let rss_end = rss_mb(pid)?;
     latencies.sort_by(f64::total_cmp);
-    let metrics = one
-        .get(format!("http://{addr}/metrics"))
-        .call()?
-        .into_body()
-        .read_to_string()?;
-    let metric = |name: &str| -> f64 {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or(0.0)
-    };
-    let batches = metric("htr_batch_size_count ");
+    // Mean batch of the load alone (the warm-up and single requests excluded).
+    let (sum, count) = batch_totals(&one, &addr)?;
+    let batches = count - batches_before.1;
     let mean_batch = if batches > 0.0 {
-        metric("htr_batch_size_sum ") / batches
+        (sum - batches_before.0) / batches
     } else {
         0.0
     };
