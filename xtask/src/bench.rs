@@ -25,6 +25,7 @@
 
 mod check;
 mod predict;
+mod serve;
 mod shape;
 
 use std::process::Command;
@@ -41,9 +42,43 @@ use tr_train::optim::{AdamWConfig, Grads, Optimizer, OptimizerConfig};
 
 use shape::BenchShape;
 
+/// What `cargo xtask bench` measures.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchMode {
+    /// Training steps and inference latency of the line models (the default).
+    Models,
+    /// Load benchmark of `tr-serve` on loopback (see [`serve`]).
+    Serve,
+}
+
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
+    /// `models` (default): training and inference of the line models;
+    /// `serve`: the HTTP server under load (`--clients`, `--duration-s`).
+    #[arg(value_enum, default_value = "models")]
+    pub mode: BenchMode,
+    /// serve: concurrent clients.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// serve: seconds of load.
+    #[arg(long, default_value_t = 30)]
+    pub duration_s: u64,
+    /// serve: sequential requests timed before the load (single-request latency).
+    #[arg(long, default_value_t = 20)]
+    pub single_requests: usize,
+    /// serve: requests per model batch.
+    #[arg(long, default_value_t = 8)]
+    pub max_batch: usize,
+    /// serve: how long a batch waits for more requests, in milliseconds.
+    #[arg(long, default_value_t = 5)]
+    pub batch_wait_ms: u64,
+    /// serve: an artifact directory instead of the bundled model.
+    #[arg(long, value_name = "DIR")]
+    pub serve_model: Option<std::path::PathBuf>,
+    /// serve: run the server itself (the benchmark's child process).
+    #[arg(long, hide = true)]
+    pub serve_child: bool,
     /// Models to measure, comma-separated: CTC line models of the zoo, each
     /// at its training shape. crnn (the shipped line model): batch 16 of
     /// 1x48x768 lines, 86 classes; line-cnn, line-cnn-lstm (and the others):
@@ -120,6 +155,13 @@ impl Report {
 
 /// Runs the benchmark and returns the text to print.
 pub fn run(args: &BenchArgs) -> Result<String> {
+    if args.mode == BenchMode::Serve {
+        return if args.serve_child {
+            serve::serve_child(args)
+        } else {
+            serve::run(args)
+        };
+    }
     if let Some(steps) = args.check_training {
         if steps == 0 {
             bail!("--check-training must be positive")

@@ -37,6 +37,11 @@ enum Command {
     /// only builds the model and reads one line, the counterpart of `htr
     /// predict` on one line). bench/torch_bench.py prints the PyTorch and
     /// onnxruntime figures.
+    ///
+    /// `cargo xtask bench serve [--clients 64] [--duration-s 30]`: the HTTP
+    /// server (tr-serve) under load on loopback: throughput, p50/p99 latency,
+    /// errors and the server's RSS at start and end, next to the
+    /// single-request latency (docs/serve.md).
     Bench(bench::BenchArgs),
 }
 

@@ -13,6 +13,7 @@ mod overlay;
 mod predict;
 mod segment_eval;
 mod segment_train;
+mod serve;
 mod stage;
 
 /// Handwritten text recognition: data, models, training and inference.
@@ -42,6 +43,9 @@ enum Command {
     SegmentEval(segment_eval::SegmentEvalArgs),
     /// Train the U-Net line segmenter on page collections' line polygons.
     SegmentTrain(segment_train::SegmentTrainArgs),
+    /// Serve the web page and the HTTP API (POST /v1/predict, /v1/flag,
+    /// /healthz, /metrics) on loopback until Ctrl-C.
+    Serve(serve::ServeArgs),
     /// Score a model artifact on a split of an experiment's data: CER and
     /// WER of greedy decoding and of the artifact's decoder (beam + LM).
     Evaluate(evaluate::EvaluateArgs),
@@ -72,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(args) => predict::run(&args, &mut std::io::stdout().lock()),
         Command::SegmentEval(args) => segment_eval::run(&args, &mut std::io::stdout().lock()),
         Command::SegmentTrain(args) => segment_train::run(&args, &mut std::io::stdout().lock()),
+        Command::Serve(args) => serve::run(&args),
         Command::Evaluate(args) => evaluate::run(&args, &overrides, &mut std::io::stdout().lock()),
         Command::Experiment(cmd) => {
             let mut stdout = std::io::stdout().lock();

@@ -46,10 +46,10 @@
 //!
 //! | item | what |
 //! |---|---|
-//! | [`LineTextRecognizer`], [`ParagraphTextRecognizer`] | `from_dir`, `from_hub` (feature `hub`, default), `predict`, `predict_file`, `predict_batch`, `set_decoder` |
+//! | [`LineTextRecognizer`], [`ParagraphTextRecognizer`] | `from_dir`, `from_hub` (feature `hub`, default), `predict`, `predict_file`, `predict_batch`, `predict_batch_timed` (lines), `set_decoder` |
 //! | [`PagePrediction`], [`LinePrediction`], [`Segmenter`] | a page read by `ParagraphTextRecognizer::predict_page` (line models: segmented, each line's polygon, baseline and confidence) and the segmentation settings |
 //! | [`MaskSegmenter`] | a trained U-Net line segmenter (`htr segment-train`), used by `ParagraphTextRecognizer::with_mask_segmenter` |
-//! | [`Prediction`] | the text, per-character confidences and, for CTC models, the time step and image column each character came from |
+//! | [`Prediction`], [`BatchTimings`] | the text, per-character confidences and, for CTC models, the time step and image column each character came from |
 //! | [`Preprocessing`], [`Polarity`] | any size, colour type or bit depth, either ink polarity, EXIF orientation, very wide lines; a pixel limit ([`DEFAULT_MAX_PIXELS`]) checked on the image header before decoding |
 //! | [`load_image`], [`load_image_file`] | decoding an image as the recognisers do |
 //! | [`DecoderConfig`], [`LmConfig`] | greedy or beam search, with an optional character language model shipped inside the artifact |
@@ -97,7 +97,7 @@ pub use error::{Error, Result};
 #[cfg(feature = "hub")]
 pub use hub::{fetch_artifact, HubOptions};
 pub use mask_segmenter::MaskSegmenter;
-pub use prediction::Prediction;
+pub use prediction::{BatchTimings, Prediction};
 pub use preprocess::{load_image, load_image_file, Polarity, Preprocessing, DEFAULT_MAX_PIXELS};
 pub use recognizer::{
     LinePrediction, LineTextRecognizer, PagePrediction, ParagraphTextRecognizer, Segmenter,

@@ -1,4 +1,7 @@
-//! [`Prediction`]: what a recogniser says about one image.
+//! [`Prediction`]: what a recogniser says about one image; [`BatchTimings`]:
+//! where the time of a batch went.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,4 +26,13 @@ pub struct Prediction {
     pub x: Option<Vec<f32>>,
     /// The image was inverted (dark ink on light paper detected or declared).
     pub inverted: bool,
+}
+
+/// Where the time of one `predict_batch_timed` call went.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BatchTimings {
+    /// Grey conversion, polarity, contrast, resizing and windowing of every image.
+    pub preprocess: Duration,
+    /// Forward passes and decoding.
+    pub model: Duration,
 }

@@ -100,6 +100,9 @@ fn batches_give_the_same_answers_as_single_images() {
     for (img, b) in images.iter().zip(&batch) {
         assert_eq!(&r.predict(img).unwrap(), b);
     }
+    // The timed variant gives the same predictions.
+    let (timed, _) = r.predict_batch_timed(&images).unwrap();
+    assert_eq!(timed, batch);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! inputs, batched forward passes, stitching of wide-line windows, and
 //! decoding into [`Prediction`]s.
 
+use std::time::Instant;
+
 use candle_core::Tensor;
 use image::{DynamicImage, GrayImage};
 use tr_data::images_to_tensor;
@@ -16,7 +18,7 @@ use crate::alignment::align;
 use crate::artifact::{lm_file, load_lm, Artifact};
 use crate::decoder::DecoderConfig;
 use crate::error::{Error, Result};
-use crate::prediction::Prediction;
+use crate::prediction::{BatchTimings, Prediction};
 use crate::preprocess::geometry::{fit_into, line_windows};
 use crate::preprocess::grey::to_grey;
 use crate::preprocess::image_input::check_size;
@@ -176,12 +178,31 @@ impl Engine {
     }
 
     pub(crate) fn predict_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
+        self.predict_batch_timed(images).map(|(p, _)| p)
+    }
+
+    /// [`Self::predict_batch`] with the time spent preprocessing and in the
+    /// model (forward passes and decoding).
+    pub(crate) fn predict_batch_timed(
+        &self,
+        images: &[DynamicImage],
+    ) -> Result<(Vec<Prediction>, BatchTimings)> {
+        let start = Instant::now();
         let prepared: Vec<Prepared> = images
             .iter()
             .enumerate()
             .map(|(i, img)| self.prepare(img, i))
             .collect::<Result<_>>()?;
-        self.run_prepared(prepared)
+        let preprocess = start.elapsed();
+        let start = Instant::now();
+        let predictions = self.run_prepared(prepared)?;
+        Ok((
+            predictions,
+            BatchTimings {
+                preprocess,
+                model: start.elapsed(),
+            },
+        ))
     }
 
     /// Reads images that are already grey with bright ink on black (line

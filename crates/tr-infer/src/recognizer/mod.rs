@@ -26,7 +26,7 @@ use image::DynamicImage;
 use crate::artifact::{Artifact, ArtifactConfig};
 use crate::decoder::DecoderConfig;
 use crate::error::{Error, Result};
-use crate::prediction::Prediction;
+use crate::prediction::{BatchTimings, Prediction};
 use crate::preprocess::{load_image_file, Preprocessing};
 use engine::{Engine, Layout};
 
@@ -164,6 +164,15 @@ impl LineTextRecognizer {
     /// an error naming its index.
     pub fn predict_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
         self.engine.predict_batch(images)
+    }
+
+    /// [`Self::predict_batch`], also telling how long preprocessing and the
+    /// model (forward passes and decoding) took.
+    pub fn predict_batch_timed(
+        &self,
+        images: &[DynamicImage],
+    ) -> Result<(Vec<Prediction>, BatchTimings)> {
+        self.engine.predict_batch_timed(images)
     }
 
     /// Reads an image file (`-` = standard input) under the pixel
