@@ -14,7 +14,7 @@ pub fn ink_points(b: &Binary, cap: usize) -> Vec<(f32, f32)> {
     let mut k = 0usize;
     for (i, &v) in b.ink.iter().enumerate() {
         if v {
-            if k % step == 0 {
+            if k.is_multiple_of(step) {
                 out.push(((i % b.width) as f32, (i / b.width) as f32));
             }
             k += 1;

@@ -385,7 +385,7 @@ pub fn segment_lines(image: &GrayImage, opts: &SegmentOptions) -> Segmentation {
             },
         ));
     }
-    lines.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    lines.sort_by_key(|l| (l.0, l.1));
     // Number the columns that kept lines.
     let mut used: Vec<usize> = lines.iter().map(|l| l.0).collect();
     used.dedup();
@@ -446,15 +446,9 @@ fn find_columns(profile: &[u32], min_gap: f32) -> Vec<(usize, usize)> {
         else {
             break;
         };
-        let j = if i == 0 {
-            1
-        } else if i + 1 == cols.len() {
-            i - 1
-        } else if cols[i].0 - cols[i - 1].1 <= cols[i + 1].0 - cols[i].1 {
-            i - 1
-        } else {
-            i + 1
-        };
+        let nearer_left = i + 1 == cols.len()
+            || (i > 0 && cols[i].0 - cols[i - 1].1 <= cols[i + 1].0 - cols[i].1);
+        let j = if i > 0 && nearer_left { i - 1 } else { i + 1 };
         let merged = (cols[i].0.min(cols[j].0), cols[i].1.max(cols[j].1));
         cols[j] = merged;
         cols.remove(i);
