@@ -272,13 +272,7 @@ pub fn run(args: &EvaluateArgs, overrides: &[Override], out: &mut dyn Write) -> 
 /// an error in the scores (a model trained on other data, or another text
 /// normalisation).
 fn warn_unreadable_symbols(data: &Vocabulary, model: &Vocabulary, model_name: &str) {
-    let missing: Vec<&str> = data
-        .symbols()
-        .iter()
-        .enumerate()
-        .filter(|&(i, s)| !data.is_special(i as u32) && model.token_index(s).is_none())
-        .map(|(_, s)| s.as_str())
-        .collect();
+    let missing = unwritable_symbols(data, model);
     if !missing.is_empty() {
         tracing::warn!(
             "the data has {} symbol(s) the {model_name} model cannot write, each counted as an error: {:?}",
@@ -286,6 +280,23 @@ fn warn_unreadable_symbols(data: &Vocabulary, model: &Vocabulary, model_name: &s
             missing
         );
     }
+}
+
+/// The data's characters (special tokens aside) that `model` has no index for.
+fn unwritable_symbols<'a>(data: &'a Vocabulary, model: &Vocabulary) -> Vec<&'a str> {
+    let known = |s: &str| {
+        let mut chars = s.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => model.char_index(c).is_some(),
+            _ => model.token_index(s).is_some(),
+        }
+    };
+    data.symbols()
+        .iter()
+        .enumerate()
+        .filter(|&(i, s)| !data.is_special(i as u32) && !known(s))
+        .map(|(_, s)| s.as_str())
+        .collect()
 }
 
 /// The decoders to score: greedy, then the artifact's own or `--beam N`.
@@ -333,6 +344,14 @@ fn write_predictions(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_characters_the_model_lacks_are_unwritable() {
+        let model = tr_data::Vocabulary::from_symbols(["<B>", "a", "b", " "]).unwrap();
+        let data = tr_data::Vocabulary::from_symbols(["<B>", "a", "b", " ", "z"]).unwrap();
+        assert_eq!(super::unwritable_symbols(&data, &model), vec!["z"]);
+        assert!(super::unwritable_symbols(&model, &model).is_empty());
+    }
+
     use super::*;
 
     #[test]
