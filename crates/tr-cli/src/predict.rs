@@ -4,7 +4,7 @@
 //! ```text
 //! htr predict [--model DIR|owner/name|bundled] IMAGE... [--layout line|page]
 //!             [--format text|json|page-xml|alto|hocr] [--json] [--out-dir DIR] [--png OUT]
-//!             [--beam N] [--batch-size N] [--polarity auto|bright-ink|dark-ink]
+//!             [--beam N | --greedy] [--batch-size N] [--polarity auto|bright-ink|dark-ink]
 //!             [--no-contrast-stretch] [--no-flip] [--segmenter DIR] [--max-pixels N]
 //! ```
 //!
@@ -93,8 +93,12 @@ pub struct PredictArgs {
     #[arg(long)]
     pub no_flip: bool,
     /// Beam search of this width (keeps the artifact's language model, if any).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "greedy")]
     pub beam: Option<usize>,
+    /// Best-path (greedy) decoding instead of the artifact's decoder: no
+    /// beam, no language model; faster.
+    #[arg(long)]
+    pub greedy: bool,
     /// Images (or a page's lines) per forward pass.
     #[arg(long, default_value_t = 8)]
     pub batch_size: usize,
@@ -194,6 +198,11 @@ pub fn run(args: &PredictArgs, out: &mut dyn std::io::Write) -> Result<()> {
         recognizer
             .set_decoder(recognizer.beam_decoder(w))
             .context("--beam")?;
+    }
+    if args.greedy {
+        recognizer
+            .set_decoder(tr_infer::DecoderConfig::Greedy)
+            .context("--greedy")?;
     }
     if recognizer.segments_lines() {
         recognizer = recognizer.with_segmenter(Segmenter {

@@ -51,4 +51,22 @@ fn predict_without_a_model_reads_the_example_with_the_bundled_model() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["text"], want.as_str());
     assert!(v["decoder"].as_str().unwrap().ends_with("+lm"), "{v}");
+
+    // --greedy: best-path decoding, what the recogniser gives with the greedy decoder.
+    let out = Command::new(env!("CARGO_BIN_EXE_htr"))
+        .args(["predict", "--greedy", "--json", image.to_str().unwrap()])
+        .env("HTR_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decoder"], "greedy", "{v}");
+    let mut greedy = tr_infer::LineTextRecognizer::bundled().unwrap();
+    greedy.set_decoder(tr_infer::DecoderConfig::Greedy).unwrap();
+    let want_greedy = greedy.predict_file(&image).unwrap().text;
+    assert_eq!(v["text"], want_greedy.as_str());
 }
