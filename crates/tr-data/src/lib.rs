@@ -47,6 +47,7 @@ mod content;
 mod error;
 mod image_tensor;
 pub mod layout;
+pub mod levels;
 pub mod registry;
 mod seeding;
 pub mod tensor_file;

@@ -14,6 +14,7 @@
 
 use image::GrayImage;
 use serde::{Deserialize, Serialize};
+use tr_data::levels::{histogram, percentile};
 
 /// Which way round the ink is.
 ///
@@ -61,7 +62,7 @@ pub const NO_INK_LEVELS: u8 = 16;
 
 /// True when `image` looks like dark ink on light paper.
 pub fn is_dark_ink(image: &GrayImage) -> bool {
-    percentile(&histogram(image), 0.5) > 127
+    percentile(&histogram(image.as_raw()), 0.5) > 127
 }
 
 /// Brings `image` to the training polarity and, if `stretch`, contrast.
@@ -79,7 +80,7 @@ pub fn normalise(
     if invert {
         out.iter_mut().for_each(|v| *v = 255 - *v);
     }
-    let hist = histogram(&out);
+    let hist = histogram(out.as_raw());
     let bg = percentile(&hist, 0.5);
     let brightest = hist.iter().rposition(|&n| n > 0).unwrap_or(0) as u8;
     // With a declared polarity the background is the dark end, whatever
@@ -109,28 +110,6 @@ pub fn normalise(
         }
     }
     (out, report)
-}
-
-fn histogram(image: &GrayImage) -> [u64; 256] {
-    let mut h = [0u64; 256];
-    for &v in image.as_raw() {
-        h[v as usize] += 1;
-    }
-    h
-}
-
-/// Smallest level with at least fraction `q` of the pixels at or below it.
-fn percentile(hist: &[u64; 256], q: f64) -> u8 {
-    let total: u64 = hist.iter().sum();
-    let want = ((total as f64) * q).ceil().max(1.0) as u64;
-    let mut seen = 0;
-    for (level, &n) in hist.iter().enumerate() {
-        seen += n;
-        if seen >= want {
-            return level as u8;
-        }
-    }
-    255
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 
 use image::GrayImage;
 
+use crate::levels::{histogram, percentile};
+
 /// A binary image at working scale, row-major; `true` = ink.
 #[derive(Clone, Debug)]
 pub struct Binary {
@@ -36,10 +38,7 @@ pub fn binarize(image: &GrayImage, max_side: u32) -> Binary {
             }
         }
     }
-    let mut hist = [0u64; 256];
-    for &v in &small {
-        hist[v as usize] += 1;
-    }
+    let hist = histogram(&small);
     let median = percentile(&hist, 0.5);
     let t = otsu(&hist).max(median.saturating_add(MIN_CONTRAST));
     Binary {
@@ -78,19 +77,6 @@ fn otsu(hist: &[u64; 256]) -> u8 {
         }
     }
     best_t
-}
-
-fn percentile(hist: &[u64; 256], q: f64) -> u8 {
-    let total: u64 = hist.iter().sum();
-    let want = ((total as f64) * q).ceil().max(1.0) as u64;
-    let mut seen = 0;
-    for (level, &n) in hist.iter().enumerate() {
-        seen += n;
-        if seen >= want {
-            return level as u8;
-        }
-    }
-    255
 }
 
 #[cfg(test)]
