@@ -278,10 +278,8 @@ fn read_chunk(
         let as_page = match (r.segments_lines(), args.layout) {
             (false, _) | (true, Some(LayoutArg::Page)) => true,
             (true, Some(LayoutArg::Line)) => false,
-            // Too short for two lines at the model's height: a line.
-            (true, None) if img.height() < 2 * r.config().input_shape[1] as u32 => false,
-            (true, None) => match r.segment(&img) {
-                Ok(seg) => seg.lines.len() > 1,
+            (true, None) => match r.looks_like_page(&img) {
+                Ok(page) => page,
                 Err(e) => {
                     results[i] = Some(Err(format!("{}: {e}", path.display())));
                     continue;

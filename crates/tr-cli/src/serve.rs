@@ -3,11 +3,14 @@
 //! ```text
 //! htr serve [--model DIR|owner/name|bundled] [--addr 127.0.0.1:8080] [--max-batch N]
 //!           [--batch-wait-ms N] [--queue N] [--timeout-ms N] [--max-body-bytes N]
-//!           [--max-pixels N] [--flag-dir DIR] [--beam N]
+//!           [--max-pixels N] [--flag-dir DIR] [--beam N] [--segmenter DIR]
 //! ```
 //!
 //! `--model` is resolved as in `htr predict` (the bundled English line model
-//! by default). Binds loopback unless `--addr` says otherwise; stops on
+//! by default). A line model reads pages too: an upload that looks like a
+//! page (or asks `layout=page`) is segmented into lines — the classical
+//! segmenter, or the trained one of `--segmenter` — and each line comes
+//! back with its polygon. Binds loopback unless `--addr` says otherwise; stops on
 //! Ctrl-C / SIGTERM after answering the requests in flight.
 
 use std::net::SocketAddr;
@@ -16,7 +19,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use tr_infer::{LineTextRecognizer, ParagraphTextRecognizer};
+use tr_infer::{MaskSegmenter, ParagraphTextRecognizer};
 use tr_serve::ServeConfig;
 
 use crate::predict::load_artifact;
@@ -54,6 +57,10 @@ pub struct ServeArgs {
     /// Beam search of this width (keeps the artifact's language model, if any).
     #[arg(long)]
     pub beam: Option<usize>,
+    /// A trained line segmenter (`htr segment-train`) for pages, instead of
+    /// the classical one (line models only).
+    #[arg(long)]
+    pub segmenter: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -82,22 +89,20 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         max_pixels: args.max_pixels,
         ..tr_infer::Preprocessing::default()
     };
-    if artifact.config.data_spec().reads_paragraphs() {
-        let mut r = ParagraphTextRecognizer::from_artifact(artifact)?
-            .with_preprocessing(preprocessing)
-            .with_batch_size(args.max_batch)?;
-        if let Some(w) = args.beam {
-            r.set_decoder(r.beam_decoder(w)).context("--beam")?;
-        }
-        tr_serve::serve(&config, r)?;
-    } else {
-        let mut r = LineTextRecognizer::from_artifact(artifact)?
-            .with_preprocessing(preprocessing)
-            .with_batch_size(args.max_batch)?;
-        if let Some(w) = args.beam {
-            r.set_decoder(r.beam_decoder(w)).context("--beam")?;
-        }
-        tr_serve::serve(&config, r)?;
+    // Line models as well: their pages are segmented, their lines batched.
+    let mut r = ParagraphTextRecognizer::from_artifact(artifact)?
+        .with_preprocessing(preprocessing)
+        .with_batch_size(args.max_batch)?;
+    if let Some(w) = args.beam {
+        r.set_decoder(r.beam_decoder(w)).context("--beam")?;
     }
+    if let Some(dir) = &args.segmenter {
+        let trained =
+            MaskSegmenter::load(dir).with_context(|| format!("--segmenter {}", dir.display()))?;
+        r = r
+            .with_mask_segmenter(trained)
+            .context("--segmenter: the model reads whole paragraphs, it does not segment")?;
+    }
+    tr_serve::serve(&config, r)?;
     Ok(())
 }

@@ -16,17 +16,16 @@ use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 use tokio::sync::oneshot;
-use tr_infer::Prediction;
 
 use crate::error::{ApiError, Reason};
 use crate::metrics::Metrics;
-use crate::model::Recognize;
+use crate::model::{ReadAs, Reading, Recognize};
 use crate::state::Slot;
 
 /// What the worker answers for one request.
 #[derive(Clone, Debug)]
 pub struct Done {
-    pub prediction: Prediction,
+    pub reading: Reading,
     /// Time between queueing and the start of its batch.
     pub queued: Duration,
     /// Preprocessing and model time of the request's batch.
@@ -38,6 +37,7 @@ pub struct Done {
 
 struct Job {
     image: DynamicImage,
+    read_as: ReadAs,
     queued_at: Instant,
     reply: oneshot::Sender<Result<Done, ApiError>>,
     _slot: Slot,
@@ -87,15 +87,18 @@ impl Batcher {
         ))
     }
 
-    /// Queues `image`; the answer arrives on the returned receiver.
+    /// Queues `image`, to be read as `read_as` says; the answer arrives
+    /// on the returned receiver.
     pub fn submit(
         &self,
         image: DynamicImage,
+        read_as: ReadAs,
         slot: Slot,
     ) -> Result<oneshot::Receiver<Result<Done, ApiError>>, ApiError> {
         let (reply, rx) = oneshot::channel();
         let job = Job {
             image,
+            read_as,
             queued_at: Instant::now(),
             reply,
             _slot: slot,
@@ -148,13 +151,14 @@ fn run_worker(
 fn run_batch(model: &dyn Recognize, batch: Vec<Job>, metrics: &Metrics) {
     let started = Instant::now();
     let images: Vec<DynamicImage> = batch.iter().map(|j| j.image.clone()).collect();
+    let read_as: Vec<ReadAs> = batch.iter().map(|j| j.read_as).collect();
     let n = batch.len();
-    match guarded(model, &images) {
-        Ok((predictions, timings)) if predictions.len() == n => {
+    match guarded(model, &images, &read_as) {
+        Ok((readings, timings)) if readings.len() == n => {
             metrics.record_batch(n, started.elapsed());
-            for (job, prediction) in batch.into_iter().zip(predictions) {
+            for (job, reading) in batch.into_iter().zip(readings) {
                 let done = Done {
-                    prediction,
+                    reading,
                     queued: started.saturating_duration_since(job.queued_at),
                     preprocess: timings.preprocess,
                     model: timings.model,
@@ -190,8 +194,9 @@ fn run_batch(model: &dyn Recognize, batch: Vec<Job>, metrics: &Metrics) {
 fn guarded(
     model: &dyn Recognize,
     images: &[DynamicImage],
-) -> Result<(Vec<Prediction>, tr_infer::BatchTimings), String> {
-    match catch_unwind(AssertUnwindSafe(|| model.predict_batch(images))) {
+    read_as: &[ReadAs],
+) -> Result<(Vec<Reading>, tr_infer::BatchTimings), String> {
+    match catch_unwind(AssertUnwindSafe(|| model.predict_batch(images, read_as))) {
         Ok(Ok(out)) => Ok(out),
         Ok(Err(e)) => Err(format!("recognition failed: {e}")),
         Err(_) => Err("recognition failed: the model panicked on this image".to_string()),

@@ -38,7 +38,7 @@
 //! | [`Server`] | a server on a background thread: `start`, `addr`, `shutdown` (tests, benchmarks) |
 //! | [`router`], [`run`], [`AppState`] | the axum router and its state, to embed or serve yourself |
 //! | [`ServeConfig`] | address, batch size and wait, queue, timeout, body and pixel limits, flag directory |
-//! | [`Recognize`], [`ModelInfo`], [`Layout`] | what the server needs of a recogniser (implemented for both of tr-infer's) |
+//! | [`Recognize`], [`ModelInfo`], [`Layout`], [`ReadAs`], [`Reading`] | what the server needs of a recogniser (implemented for both of tr-infer's; a line model behind `ParagraphTextRecognizer` reads pages too) |
 //! | [`PredictResponse`], [`LineOut`], [`Timings`], [`FlagRecord`], [`FlagStore`] | the answers and the flag store |
 //! | [`Metrics`] | the Prometheus metrics |
 //! | [`Error`], [`ApiError`], [`Result`] | the server's errors and a refused request |
@@ -63,7 +63,7 @@ pub use config::ServeConfig;
 pub use error::{ApiError, Error, Reason, Result};
 pub use flag::{FlagRecord, FlagResponse, FlagStore, MAX_TEXT_CHARS};
 pub use metrics::Metrics;
-pub use model::{Layout, ModelInfo, Recognize};
+pub use model::{Layout, ModelInfo, ReadAs, Reading, Recognize};
 pub use predict::{LineOut, PredictResponse, Timings};
 pub use server::{router, run, serve, Server};
 pub use state::AppState;

@@ -136,7 +136,7 @@ function render(r) {
   }
   const t = r.timings_ms;
   $("stats").textContent =
-    `confidence ${(r.confidence * 100).toFixed(1)} % · model ${r.model.name} (${r.model.decoder}) · ` +
+    `confidence ${(r.confidence * 100).toFixed(1)} % · read as ${r.read_as} · model ${r.model.name} (${r.model.decoder}) · ` +
     `${r.width}×${r.height} px · ${t.total.toFixed(0)} ms (decode ${t.decode.toFixed(1)}, queue ${t.queue.toFixed(1)}, ` +
     `preprocess ${t.preprocess.toFixed(1)}, model ${t.model.toFixed(1)}; batch of ${r.batch_size})`;
   $("correction").value = r.pred;

@@ -1,6 +1,7 @@
 //! Every endpoint of a server on 127.0.0.1:0 with a tiny real model: the
 //! answers of /v1/predict in each body format match the recogniser's own,
-//! and /healthz, /metrics, /openapi.json and the page answer as documented.
+//! and /healthz, /metrics, /openapi.json and the page answer as documented;
+//! a line model segments pages and answers each line with its outline.
 
 mod common;
 
@@ -158,5 +159,99 @@ fn healthz_metrics_openapi_and_the_page_answer() {
     assert_eq!(missing.status, 404);
     assert!(missing.error().contains("/nope"), "{}", missing.body);
     assert_eq!(get(&server, "/examples/secret.png").status, 404);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_line_model_reads_pages_line_by_line_with_their_outlines() {
+    let page = page_scan(3);
+    let r = tiny_page_recognizer();
+    let expected = r.predict_page(&page).unwrap();
+    assert_eq!(expected.lines.len(), 3, "the fixture has three lines");
+    let as_line = r
+        .predict_line_batch(std::slice::from_ref(&page))
+        .unwrap()
+        .remove(0);
+    let server = Server::start(&test_config(), r).unwrap();
+    let png = png_bytes(&page);
+
+    let h = get(&server, "/healthz").json();
+    assert_eq!(h["model"]["layout"], "line");
+    assert_eq!(h["model"]["segments_pages"], true);
+
+    // auto: three lines found, so a page; `layout=page` says the same.
+    let auto = post(&server, "/v1/predict", "image/png", &png);
+    let asked = post(&server, "/v1/predict?layout=page", "image/png", &png);
+    for reply in [auto, asked] {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let v = reply.json();
+        assert_eq!(v["read_as"], "page");
+        assert_eq!(v["pred"], expected.text);
+        let lines = v["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), 3);
+        let mut last_y = -1i64;
+        for (got, want) in lines.iter().zip(&expected.lines) {
+            assert_eq!(got["text"], want.prediction.text);
+            let b: Vec<i64> = serde_json::from_value(got["box"].clone()).unwrap();
+            let [x0, y0, x1, y1] = want.bbox;
+            assert_eq!(b[0], x0.round() as i64, "box {b:?} vs {:?}", want.bbox);
+            assert_eq!(b[1], y0.round() as i64);
+            assert!((b[2] - (x1 - x0).round() as i64).abs() <= 1);
+            assert!((b[3] - (y1 - y0).round() as i64).abs() <= 1);
+            // Top to bottom, each inside the image.
+            assert!(b[1] > last_y, "reading order: {lines:?}");
+            last_y = b[1];
+            assert!(b[0] + b[2] <= 200 && b[1] + b[3] <= page.height() as i64);
+            let polygon = got["polygon"].as_array().unwrap();
+            assert_eq!(polygon.len(), want.polygon.len());
+            assert!(got["char_x"].is_null());
+        }
+    }
+
+    // The whole image as one line, asked by query or by the JSON field.
+    let q = post(&server, "/v1/predict?layout=line", "image/png", &png);
+    let f = post_json(
+        &server,
+        "/v1/predict",
+        &serde_json::json!({ "image": data_url(&png), "layout": "line" }),
+    );
+    for reply in [q, f] {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let v = reply.json();
+        assert_eq!(v["read_as"], "line");
+        assert_eq!(v["pred"], as_line.text);
+        assert_eq!(v["lines"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            v["lines"][0]["box"],
+            serde_json::json!([0, 0, 200, page.height()])
+        );
+    }
+
+    // A line image stays a line under auto.
+    let line = png_bytes(&scan(150, 30));
+    let v = post(&server, "/v1/predict", "image/png", &line).json();
+    assert_eq!(v["read_as"], "line");
+
+    let bad = post(&server, "/v1/predict?layout=sideways", "image/png", &png);
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.error().contains("expected auto, line or page"),
+        "{}",
+        bad.body
+    );
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_line_only_recogniser_refuses_pages_with_a_400() {
+    let server = tiny_server();
+    let png = png_bytes(&page_scan(2));
+    let r = post(&server, "/v1/predict?layout=page", "image/png", &png);
+    assert_eq!(r.status, 400);
+    assert!(r.error().contains("single lines only"), "{}", r.body);
+    // Without a layout the image is read as one line.
+    let v = post(&server, "/v1/predict", "image/png", &png).json();
+    assert_eq!(v["read_as"], "line");
+    assert_eq!(v["model"]["segments_pages"], false);
     server.shutdown().unwrap();
 }

@@ -259,6 +259,12 @@ impl ParagraphTextRecognizer {
     /// [`crate::LineTextRecognizer::predict_batch`] does (for images the
     /// caller knows are lines). Paragraph models: an error.
     pub fn predict_line_batch(&self, images: &[DynamicImage]) -> Result<Vec<Prediction>> {
+        self.check_reads_lines()?;
+        self.engine.predict_batch(images)
+    }
+
+    /// Refuses line reading with a paragraph model.
+    fn check_reads_lines(&self) -> Result<()> {
         if self.segmenter.is_none() {
             return Err(Error::invalid(
                 "layout",
@@ -268,7 +274,34 @@ impl ParagraphTextRecognizer {
                 ),
             ));
         }
-        self.engine.predict_batch(images)
+        Ok(())
+    }
+
+    /// [`Self::predict_line_batch`] with the time spent preparing the
+    /// batch and in the model.
+    pub fn predict_line_batch_timed(
+        &self,
+        images: &[DynamicImage],
+    ) -> Result<(Vec<Prediction>, crate::BatchTimings)> {
+        self.check_reads_lines()?;
+        self.engine.predict_batch_timed(images)
+    }
+
+    /// Whether a line model should read `image` as a page (segment it,
+    /// [`Self::predict_page`]) rather than as one line: an image shorter
+    /// than twice the model's input height is a line; a taller one is a
+    /// page when the segmenter finds more than one line on it. Paragraph
+    /// models always read pages: `true`. What `htr predict` and `htr serve`
+    /// do when no layout is asked for.
+    pub fn looks_like_page(&self, image: &DynamicImage) -> Result<bool> {
+        if self.segmenter.is_none() {
+            return Ok(true);
+        }
+        let [_, h, _] = self.engine.artifact.config.input_shape;
+        if (image.height() as usize) < 2 * h {
+            return Ok(false);
+        }
+        Ok(self.segment(image)?.lines.len() > 1)
     }
 
     fn no_segmenter(&self) -> Error {

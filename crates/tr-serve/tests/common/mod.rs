@@ -12,9 +12,9 @@ use candle_core::{DType, Device};
 use candle_nn::VarMap;
 use image::{DynamicImage, GrayImage, Luma};
 use tr_infer::artifact::{write_artifact, ArtifactSpec};
-use tr_infer::{BatchTimings, LineTextRecognizer, Prediction};
+use tr_infer::{BatchTimings, LineTextRecognizer, ParagraphTextRecognizer, Prediction};
 use tr_models::{seeded_var_builder, DataSpec, ModelConfig};
-use tr_serve::{Layout, ModelInfo, Recognize, ServeConfig, Server};
+use tr_serve::{Layout, ModelInfo, ReadAs, Reading, Recognize, ServeConfig, Server};
 
 /// Writes a tiny seeded line-cnn (input 28 × 64, EMNIST vocabulary) into `dir`.
 pub fn tiny_artifact(dir: &Path) {
@@ -37,6 +37,25 @@ pub fn tiny_recognizer() -> LineTextRecognizer {
     let dir = tempfile::tempdir().unwrap();
     tiny_artifact(dir.path());
     LineTextRecognizer::from_dir(dir.path()).unwrap()
+}
+
+/// The tiny line model behind a `ParagraphTextRecognizer`: it reads lines
+/// and segments pages.
+pub fn tiny_page_recognizer() -> ParagraphTextRecognizer {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_artifact(dir.path());
+    ParagraphTextRecognizer::from_dir(dir.path()).unwrap()
+}
+
+/// A scan-like page: `lines` bands of dark strokes on light paper, 20
+/// pixels high and 25 apart, 200 pixels wide.
+pub fn page_scan(lines: u32) -> DynamicImage {
+    let h = 20 + 45 * lines;
+    DynamicImage::ImageLuma8(GrayImage::from_fn(200, h, |x, y| {
+        let band = y >= 20 && (y - 20) % 45 < 20 && (15..185).contains(&x);
+        let stroke = band && ((x / 3) % 4 == 0 || (y - 20) % 45 == 10);
+        Luma([if stroke { 30 } else { 228 }])
+    }))
 }
 
 /// A scan-like line: dark strokes on light paper, `w × h`.
@@ -115,7 +134,8 @@ impl Recognize for Gated {
     fn predict_batch(
         &self,
         images: &[DynamicImage],
-    ) -> tr_infer::Result<(Vec<Prediction>, BatchTimings)> {
+        _read_as: &[ReadAs],
+    ) -> tr_infer::Result<(Vec<Reading>, BatchTimings)> {
         let _ = self.entered.lock().unwrap().send(images.len());
         // A dropped gate (test over) lets everything through.
         let _ = self.release.lock().unwrap().recv();
@@ -123,14 +143,14 @@ impl Recognize for Gated {
             .iter()
             .map(|img| {
                 let text = format!("{}x{}", img.width(), img.height());
-                Prediction {
+                Reading::from(Prediction {
                     char_confidences: vec![0.5; text.chars().count()],
                     confidence: 0.5f32.powi(text.chars().count() as i32),
                     text,
                     steps: None,
                     x: None,
                     inverted: false,
-                }
+                })
             })
             .collect();
         Ok((predictions, BatchTimings::default()))
@@ -141,6 +161,7 @@ impl Recognize for Gated {
             name: "gated".into(),
             layout: Layout::Line,
             decoder: "none".into(),
+            segments_pages: false,
         }
     }
 }
