@@ -42,7 +42,15 @@ start=$(date +%s)
 timeout --signal=INT "$((MINUTES * 60))" "$KETOS" -d cpu --workers 2 --threads 2 train \
   -f "$FORMAT" -t train.lst -e val.lst -o model 2>&1 | tee train.log || true
 echo "trained $(( $(date +%s) - start )) s" | tee -a train.log
-best=model_best.mlmodel
-[ -f "$best" ] || best=$(ls -t model_*.mlmodel 2>/dev/null | head -1)
+# kraken 7 writes model/checkpoint_<epoch>-<val accuracy>.ckpt after each
+# validation (checkpoint_abort.ckpt when interrupted); older versions wrote
+# model_best.mlmodel. Take the best validation accuracy.
+best=$(ls model/checkpoint_[0-9]*-*.ckpt 2>/dev/null \
+  | sed -E 's/.*-([0-9.]+)\.ckpt$/\1 &/' | sort -g | tail -1 | cut -d' ' -f2- || true)
+[ -n "$best" ] || best=$(ls model_best.mlmodel model/checkpoint_abort.ckpt 2>/dev/null | head -1 || true)
 [ -n "$best" ] && [ -f "$best" ] || { echo "error: no model was written in $MINUTES min" >&2; exit 1; }
-"$KETOS" -d cpu test -f "$FORMAT" -m "$best" -e test.lst 2>&1 | tee test.log
+echo "best checkpoint: $best" | tee -a train.log
+case $best in
+  *.ckpt) "$KETOS" convert -o best.safetensors "$best"; best=best.safetensors ;;
+esac
+"$KETOS" -d cpu --threads 2 test -f "$FORMAT" -m "$best" -e test.lst 2>&1 | tee test.log

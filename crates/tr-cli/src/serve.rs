@@ -3,7 +3,8 @@
 //! ```text
 //! htr serve [--model DIR|owner/name|bundled] [--addr 127.0.0.1:8080] [--max-batch N]
 //!           [--batch-wait-ms N] [--queue N] [--timeout-ms N] [--max-body-bytes N]
-//!           [--max-pixels N] [--flag-dir DIR] [--beam N] [--segmenter DIR]
+//!           [--max-pixels N] [--flag-dir DIR] [--max-flag-bytes N] [--beam N]
+//!           [--segmenter DIR]
 //! ```
 //!
 //! `--model` is resolved as in `htr predict` (the bundled English line model
@@ -54,6 +55,10 @@ pub struct ServeArgs {
     /// Where `POST /v1/flag` stores flagged images (a page-lines dataset).
     #[arg(long, default_value = "flags")]
     pub flag_dir: PathBuf,
+    /// Most bytes of flags the flag directory may hold (flags already there
+    /// included); a flag past it gets 507.
+    #[arg(long, default_value_t = 1 << 30)]
+    pub max_flag_bytes: u64,
     /// Beam search of this width (keeps the artifact's language model, if any).
     #[arg(long)]
     pub beam: Option<usize>,
@@ -75,6 +80,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             max_pixels: self.max_pixels,
             flag_dir: Some(self.flag_dir.clone()),
+            max_flag_bytes: self.max_flag_bytes,
             handle_signals: true,
         }
     }

@@ -25,6 +25,10 @@ pub struct ServeConfig {
     pub max_pixels: u64,
     /// Where `POST /v1/flag` stores flagged images (`None`: flagging is off, 404).
     pub flag_dir: Option<PathBuf>,
+    /// Most bytes of flags the flag directory may hold, counting the flags
+    /// already there when the server starts (default 1 GiB); a flag past
+    /// it gets 507.
+    pub max_flag_bytes: u64,
     /// Stop on Ctrl-C / SIGTERM (what `htr serve` wants; tests turn it off).
     pub handle_signals: bool,
 }
@@ -40,6 +44,7 @@ impl Default for ServeConfig {
             max_body_bytes: 16 << 20,
             max_pixels: tr_infer::DEFAULT_MAX_PIXELS,
             flag_dir: None,
+            max_flag_bytes: 1 << 30,
             handle_signals: false,
         }
     }

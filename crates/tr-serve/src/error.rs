@@ -29,6 +29,17 @@ pub enum Error {
     /// The server stopped with an error or its thread panicked.
     #[error("server stopped: {0}")]
     Stopped(String),
+    /// The flag directory is at its size limit.
+    #[error(
+        "the flag directory {dir} holds {used} bytes of flags; {more} more would pass its limit \
+         of {limit} bytes (label or move the flags, or raise --max-flag-bytes)"
+    )]
+    FlagsFull {
+        dir: std::path::PathBuf,
+        used: u64,
+        more: u64,
+        limit: u64,
+    },
 }
 
 /// Result alias of this crate.
@@ -43,6 +54,7 @@ pub enum Reason {
     QueueFull,
     Timeout,
     NotFound,
+    FlagsFull,
     Internal,
 }
 
@@ -56,6 +68,7 @@ impl Reason {
             Reason::QueueFull => "queue_full",
             Reason::Timeout => "timeout",
             Reason::NotFound => "not_found",
+            Reason::FlagsFull => "flags_full",
             Reason::Internal => "internal",
         }
     }
@@ -67,6 +80,7 @@ impl Reason {
             Reason::QueueFull => StatusCode::SERVICE_UNAVAILABLE,
             Reason::Timeout => StatusCode::GATEWAY_TIMEOUT,
             Reason::NotFound => StatusCode::NOT_FOUND,
+            Reason::FlagsFull => StatusCode::INSUFFICIENT_STORAGE,
             Reason::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

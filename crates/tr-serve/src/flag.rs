@@ -12,10 +12,14 @@
 //!   `page-lines` dataset: `htr data stats page-lines --set 'roots=[DIR]'`.
 //!
 //! Files are written to a temporary name and renamed, the XML last, so a
-//! reader never sees half a flag.
+//! reader never sees half a flag. The directory is bounded: the flags in
+//! it (counted once, on the first flag after start, then kept up to date)
+//! may not pass [`crate::ServeConfig::max_flag_bytes`]; a flag that would is
+//! refused with 507 and nothing is written.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
@@ -36,6 +40,10 @@ pub const MAX_TEXT_CHARS: usize = 10_000;
 pub struct FlagStore {
     dir: PathBuf,
     counter: AtomicU64,
+    limit: u64,
+    /// Bytes of flags in the directory, once counted; held while a flag is
+    /// written so that two flags cannot both pass the limit.
+    used: Mutex<Option<u64>>,
 }
 
 /// What a flag records besides its image.
@@ -58,12 +66,48 @@ pub struct FlagRecord {
 }
 
 impl FlagStore {
-    /// A store writing into `dir` (created on the first flag).
+    /// A store writing into `dir` (created on the first flag), without a
+    /// size limit.
     pub fn new(dir: PathBuf) -> Self {
+        Self::with_limit(dir, u64::MAX)
+    }
+
+    /// A store writing into `dir` that refuses a flag once the flags in
+    /// the directory would pass `limit` bytes.
+    pub fn with_limit(dir: PathBuf, limit: u64) -> Self {
         Self {
             dir,
             counter: AtomicU64::new(0),
+            limit,
+            used: Mutex::new(None),
         }
+    }
+
+    /// Bytes of flag files (`*.png`, `*.json`, `*.xml`) in the directory; 0
+    /// when it does not exist yet.
+    fn count_used(&self) -> crate::Result<u64> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(crate::Error::Io {
+                    what: format!("reading the flag directory {}", self.dir.display()),
+                    source,
+                })
+            }
+        };
+        let mut used = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let flag_file = matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("png" | "json" | "xml")
+            );
+            if flag_file {
+                used += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+        Ok(used)
     }
 
     /// The flag directory.
@@ -118,9 +162,32 @@ impl FlagStore {
             what: format!("writing flag {id}"),
             source: std::io::Error::other(e),
         })?;
-        self.write(&format!("{id}.png"), &png.into_inner())?;
+        let png = png.into_inner();
+        let xml = page_xml(&record);
+        let more = (png.len() + json.len() + xml.len()) as u64;
+        // A poisoned lock only means another flag's write panicked: recount.
+        let mut used = self.used.lock().unwrap_or_else(|p| {
+            let mut guard = p.into_inner();
+            *guard = None;
+            guard
+        });
+        let now = match *used {
+            Some(n) => n,
+            None => self.count_used()?,
+        };
+        *used = Some(now);
+        if now.saturating_add(more) > self.limit {
+            return Err(crate::Error::FlagsFull {
+                dir: self.dir.clone(),
+                used: now,
+                more,
+                limit: self.limit,
+            });
+        }
+        self.write(&format!("{id}.png"), &png)?;
         self.write(&format!("{id}.json"), &json)?;
-        self.write(&format!("{id}.xml"), page_xml(&record).as_bytes())?;
+        self.write(&format!("{id}.xml"), xml.as_bytes())?;
+        *used = Some(now + more);
         Ok(record)
     }
 
@@ -254,9 +321,15 @@ pub(crate) async fn flag(
         })
         .await
         .map_err(|_| ApiError::new(Reason::Internal, "storing the flag panicked"))?
-        .map_err(|e| {
-            tracing::error!(dir = %dir.display(), error = %e, "cannot store a flag");
-            ApiError::new(Reason::Internal, format!("cannot store the flag: {e}"))
+        .map_err(|e| match e {
+            crate::Error::FlagsFull { .. } => {
+                tracing::warn!(error = %e, "flag refused");
+                ApiError::new(Reason::FlagsFull, format!("cannot store the flag: {e}"))
+            }
+            e => {
+                tracing::error!(dir = %dir.display(), error = %e, "cannot store a flag");
+                ApiError::new(Reason::Internal, format!("cannot store the flag: {e}"))
+            }
         })?;
         state.metrics().record_flag();
         tracing::info!(id = %record.id, dir = %dir.display(), "flag stored");

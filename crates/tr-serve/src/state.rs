@@ -61,7 +61,10 @@ impl AppState {
             },
             metrics.clone(),
         )?;
-        let flags = config.flag_dir.clone().map(|d| Arc::new(FlagStore::new(d)));
+        let flags = config
+            .flag_dir
+            .clone()
+            .map(|d| Arc::new(FlagStore::with_limit(d, config.max_flag_bytes)));
         Ok((
             Self {
                 inner: Arc::new(Shared {

@@ -142,3 +142,58 @@ fn flagging_is_off_without_a_flag_directory() {
     assert!(r.error().contains("--flag-dir"), "{}", r.error());
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_full_flag_directory_refuses_flags_with_507_and_counts_what_was_there() {
+    let flags = tempfile::tempdir().unwrap();
+    let dir = flags.path().join("flags");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Flags of an earlier run count against the limit; other files do not.
+    std::fs::write(dir.join("old.png"), vec![0u8; 3000]).unwrap();
+    std::fs::write(dir.join("notes.txt"), vec![0u8; 50_000]).unwrap();
+    let flag = |server: &Server, w: u32| {
+        post_json(
+            server,
+            "/v1/flag",
+            &serde_json::json!({ "image": data_url(&png_bytes(&scan(w, 40))), "correction": "x" }),
+        )
+    };
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).unwrap().count();
+    let flag_bytes = |dir: &std::path::Path| -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x != "txt"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    };
+
+    // One flag without a (practical) limit, to learn a flag's size.
+    let mut config = ServeConfig {
+        flag_dir: Some(dir.clone()),
+        ..test_config()
+    };
+    let server = Server::start(&config, tiny_recognizer()).unwrap();
+    assert_eq!(flag(&server, 60).status, 201);
+    server.shutdown().unwrap();
+    let one = flag_bytes(&dir) - 3000;
+
+    // Room for one more flag beside the old file and that flag, not for two.
+    config.max_flag_bytes = 3000 + 2 * one + one / 2;
+    let server = Server::start(&config, tiny_recognizer()).unwrap();
+    assert_eq!(flag(&server, 60).status, 201);
+    let before = files(&dir);
+    let r = flag(&server, 60);
+    assert_eq!(r.status, 507, "{}", r.body);
+    assert!(r.error().contains("--max-flag-bytes"), "{}", r.error());
+    assert_eq!(files(&dir), before, "a refused flag writes nothing");
+    assert!(get(&server, "/metrics")
+        .body
+        .contains("htr_errors_total{route=\"/v1/flag\",reason=\"flags_full\"} 1"));
+    server.shutdown().unwrap();
+
+    // A restarted server counts the flags already there.
+    let server = Server::start(&config, tiny_recognizer()).unwrap();
+    assert_eq!(flag(&server, 60).status, 507);
+    server.shutdown().unwrap();
+}
