@@ -89,7 +89,7 @@ pub struct PredictArgs {
     /// instead of the classical one.
     #[arg(long, value_name = "DIR")]
     pub segmenter: Option<PathBuf>,
-    /// Do not test whether a page is upside down.
+    /// Do not test a page's orientation (upside down, a quarter turn): read it as it is.
     #[arg(long)]
     pub no_flip: bool,
     /// Beam search of this width (keeps the artifact's language model, if any).
@@ -207,6 +207,7 @@ pub fn run(args: &PredictArgs, out: &mut dyn std::io::Write) -> Result<()> {
     if recognizer.segments_lines() {
         recognizer = recognizer.with_segmenter(Segmenter {
             detect_upside_down: !args.no_flip,
+            detect_sideways: !args.no_flip,
             ..Segmenter::default()
         })?;
         if let Some(dir) = &args.segmenter {

@@ -195,6 +195,30 @@ fn a_page_reads_line_by_line_and_every_bad_input_is_defined() {
         }
     }
 
+    // A quarter turn either way: turned back, read, polygons in the input's
+    // coordinates (the input is `h` wide and `w` high).
+    for (rotation, img) in [
+        (90, imageops::rotate270(&page(&TEXTS))),
+        (270, imageops::rotate90(&page(&TEXTS))),
+    ] {
+        let s = r.predict_page(&DynamicImage::ImageLuma8(img)).unwrap();
+        assert_eq!(s.rotation, rotation);
+        assert_eq!(s.text, want, "turned by {rotation}");
+        for (a, b) in p.lines.iter().zip(&s.lines) {
+            // Where the upright line's box lands on the turned input.
+            let back = if rotation == 90 {
+                // rotate270: (x, y) -> (y, w - x)
+                [a.bbox[1], w - a.bbox[2], a.bbox[3], w - a.bbox[0]]
+            } else {
+                // rotate90: (x, y) -> (h - y, x)
+                [h - a.bbox[3], a.bbox[0], h - a.bbox[1], a.bbox[2]]
+            };
+            for (x, y) in b.bbox.iter().zip(back) {
+                assert!((x - y).abs() <= 2.0, "{rotation}: {:?} vs {back:?}", b.bbox);
+            }
+        }
+    }
+
     // A blank page: no line, empty text.
     let blank = DynamicImage::ImageLuma8(GrayImage::from_pixel(200, 300, Luma([PAPER])));
     let e = r.predict_page(&blank).unwrap();

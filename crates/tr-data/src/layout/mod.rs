@@ -17,6 +17,7 @@
 //! | `read_iam_form`, `IamForm`, `IMAGE_EXTENSIONS` | IAM's form XML as the course reads it (feature `full`) | `iam_forms` |
 //! | `LineFilter` | choosing lines by tag and text, with counted skips (feature `full`) | `filter` |
 //! | [`segment_lines`], [`SegmentOptions`], [`Segmentation`], [`SegmentedLine`] | classical line segmentation (deskew, projection profiles, connected components, reading order) | `segment` |
+//! | [`text_orientation`], [`TextOrientation`] | do the lines run across or down (a page a quarter turn off)? | `segment::orientation` |
 //! | [`line_masks`], [`lines_from_mask`] | a trained segmenter's targets (line-body and baseline masks of a page) and its output (a body mask → ordered line polygons) | `line_masks`, `segment` |
 //! | [`match_lines`], [`polygon_iou`], [`DetectionScores`], [`LineMatch`] | line detection precision/recall/F1 at an IoU threshold | `segment_eval` |
 //! | [`write_page_xml`], [`write_alto`], [`write_hocr`], [`page_json`], [`WriteOptions`] | page outputs: PAGE 2019, ALTO v4, hOCR, JSON (read back by [`read_page`]) | `write` |
@@ -68,7 +69,10 @@ pub use line_masks::line_masks;
 pub use model::{
     count_skips, LayoutFormat, Line, Page, ReadOptions, Region, SkipReason, SkippedLine,
 };
-pub use segment::{lines_from_mask, segment_lines, SegmentOptions, Segmentation, SegmentedLine};
+pub use segment::{
+    lines_from_mask, segment_lines, text_orientation, SegmentOptions, Segmentation, SegmentedLine,
+    TextOrientation,
+};
 pub use segment_eval::{match_lines, polygon_iou, DetectionScores, LineMatch};
 pub use write::{now_iso8601, page_json, write_alto, write_hocr, write_page_xml, WriteOptions};
 pub use xml::{parse_document, Descendants, Element};

@@ -16,8 +16,10 @@
 //!    and turned 180°; if the turned reading has the higher mean
 //!    per-character log-confidence the page is read upside down (polygons
 //!    are still given in the input image's coordinates, the reading order
-//!    is that of the turned page). A page turned by 90° is not detected:
-//!    its lines run vertically and are read as found;
+//!    is that of the turned page). Before that, a page whose lines run
+//!    down rather than across ([`tr_data::layout::text_orientation`],
+//!    [`Segmenter::detect_sideways`], default on) is turned a quarter turn
+//!    clockwise first, so the upside-down test then tells 90° from 270°;
 //! 5. the crops go through the line model in batches
 //!    (`with_batch_size`), and the text is the lines joined by `\n`.
 //!
@@ -31,8 +33,8 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, GrayImage};
 use serde::{Deserialize, Serialize};
 use tr_data::layout::{
-    crop_polygon, segment_lines, BBox, CropMode, CropOptions, LayoutFormat, Line, Page, PageImage,
-    Paper, Point, Region, SegmentOptions, Segmentation, SegmentedLine,
+    crop_polygon, segment_lines, text_orientation, BBox, CropMode, CropOptions, LayoutFormat, Line,
+    Page, PageImage, Paper, Point, Region, SegmentOptions, Segmentation, SegmentedLine,
 };
 
 use super::engine::{Engine, Layout};
@@ -56,6 +58,9 @@ pub struct Segmenter {
     /// Read a few lines turned by 180° too and keep the better orientation
     /// (default on).
     pub detect_upside_down: bool,
+    /// Turn a page whose lines run down rather than across a quarter turn
+    /// before reading it (`tr_data::layout::text_orientation`; default on).
+    pub detect_sideways: bool,
     /// How many of the longest lines decide the orientation (default 3).
     pub orientation_lines: usize,
 }
@@ -66,6 +71,7 @@ impl Default for Segmenter {
             segment: SegmentOptions::default(),
             crop_padding: 8,
             detect_upside_down: true,
+            detect_sideways: true,
             orientation_lines: 3,
         }
     }
@@ -94,7 +100,7 @@ pub struct PagePrediction {
     /// Size of the input image.
     pub width: u32,
     pub height: u32,
-    /// Degrees the page was turned before reading (0 or 180).
+    /// Degrees the page was turned clockwise before reading (0, 90, 180 or 270).
     pub rotation: u32,
     /// Skew the segmenter measured, degrees.
     pub skew_deg: f32,
@@ -378,6 +384,14 @@ impl ParagraphTextRecognizer {
             out.text = pred.text;
             return Ok(out);
         };
+        // A quarter turn first when the lines run down the page.
+        let sideways = seg.detect_sideways && text_orientation(&grey, &seg.segment).vertical;
+        let grey = if sideways {
+            image::imageops::rotate90(&grey)
+        } else {
+            grey
+        };
+        let (w, h) = grey.dimensions();
         let mut upright = self.read_lines(&grey, seg, report.inverted, None)?;
         if seg.detect_upside_down && !upright.lines.is_empty() {
             let turned_img = image::imageops::rotate180(&grey);
@@ -404,6 +418,25 @@ impl ParagraphTextRecognizer {
                 }
                 out.rotation = 180;
             }
+        }
+        if sideways {
+            // From the quarter-turned image (width = the input's height) back
+            // to the input's coordinates: (x', y') -> (y', H - x').
+            let big_h = out.height as f32;
+            let unturn = |pts: &mut Vec<Point>| {
+                for p in pts.iter_mut() {
+                    *p = (p.1, big_h - p.0);
+                }
+            };
+            for l in &mut upright.lines {
+                unturn(&mut l.polygon);
+                if let Some(b) = &mut l.baseline {
+                    unturn(b);
+                }
+                let [x0, y0, x1, y1] = l.bbox;
+                l.bbox = [y0, big_h - x1, y1, big_h - x0];
+            }
+            out.rotation += 90;
         }
         out.skew_deg = upright.skew_deg;
         out.text = upright

@@ -32,8 +32,10 @@ mod binarize;
 mod components;
 mod deskew;
 mod from_mask;
+mod orientation;
 
 pub use from_mask::lines_from_mask;
+pub use orientation::{text_orientation, TextOrientation};
 
 use image::GrayImage;
 
