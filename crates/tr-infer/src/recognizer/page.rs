@@ -403,19 +403,8 @@ impl ParagraphTextRecognizer {
             if score(turned.lines.iter()) > score(widest.into_iter()) {
                 upright = self.read_lines(&turned_img, seg, report.inverted, None)?;
                 // Back to the input image's coordinates.
-                let flip = |pts: &mut Vec<Point>| {
-                    for p in pts.iter_mut() {
-                        *p = (w as f32 - p.0, h as f32 - p.1);
-                    }
-                };
-                for l in &mut upright.lines {
-                    flip(&mut l.polygon);
-                    if let Some(b) = &mut l.baseline {
-                        flip(b);
-                    }
-                    let [x0, y0, x1, y1] = l.bbox;
-                    l.bbox = [w as f32 - x1, h as f32 - y1, w as f32 - x0, h as f32 - y0];
-                }
+                let (w, h) = (w as f32, h as f32);
+                map_lines(&mut upright.lines, |(x, y)| (w - x, h - y));
                 out.rotation = 180;
             }
         }
@@ -423,19 +412,7 @@ impl ParagraphTextRecognizer {
             // From the quarter-turned image (width = the input's height) back
             // to the input's coordinates: (x', y') -> (y', H - x').
             let big_h = out.height as f32;
-            let unturn = |pts: &mut Vec<Point>| {
-                for p in pts.iter_mut() {
-                    *p = (p.1, big_h - p.0);
-                }
-            };
-            for l in &mut upright.lines {
-                unturn(&mut l.polygon);
-                if let Some(b) = &mut l.baseline {
-                    unturn(b);
-                }
-                let [x0, y0, x1, y1] = l.bbox;
-                l.bbox = [y0, big_h - x1, y1, big_h - x0];
-            }
+            map_lines(&mut upright.lines, |(x, y)| (y, big_h - x));
             out.rotation += 90;
         }
         out.skew_deg = upright.skew_deg;
@@ -491,6 +468,19 @@ impl ParagraphTextRecognizer {
             return Ok(Vec::new());
         }
         Ok(cut_lines(&grey, seg, self.trained.as_ref(), None)?.1)
+    }
+}
+
+/// Moves every line's polygon, baseline and box by `f` (a rotation or
+/// flip of the page); the box is that of its moved corners.
+fn map_lines(lines: &mut [LinePrediction], f: impl Fn(Point) -> Point) {
+    for l in lines {
+        for p in l.polygon.iter_mut().chain(l.baseline.iter_mut().flatten()) {
+            *p = f(*p);
+        }
+        let [x0, y0, x1, y1] = l.bbox;
+        let (a, b) = (f((x0, y0)), f((x1, y1)));
+        l.bbox = [a.0.min(b.0), a.1.min(b.1), a.0.max(b.0), a.1.max(b.1)];
     }
 }
 

@@ -23,9 +23,10 @@ pub fn ink_points(b: &Binary, cap: usize) -> Vec<(f32, f32)> {
     out
 }
 
-/// Sum of squares of the profile of `points` projected at `angle` radians
-/// (`y' = y·cos θ − x·sin θ`, 1-pixel bins).
-fn score(points: &[(f32, f32)], angle: f32, height: usize, width: usize) -> f64 {
+/// The profile of `points` projected at `angle` radians
+/// (`y' = y·cos θ − x·sin θ`, 1-pixel bins, shifted so that no bin is
+/// negative).
+pub fn profile(points: &[(f32, f32)], angle: f32, height: usize, width: usize) -> Vec<u32> {
     let (s, c) = angle.sin_cos();
     let offset = (width as f32 * s.abs()).ceil() as i64 + 1;
     let bins = height + 2 * offset as usize + 2;
@@ -36,7 +37,15 @@ fn score(points: &[(f32, f32)], angle: f32, height: usize, width: usize) -> f64 
             profile[yp as usize] += 1;
         }
     }
-    profile.iter().map(|&n| f64::from(n) * f64::from(n)).sum()
+    profile
+}
+
+/// Sum of squares of [`profile`].
+fn score(points: &[(f32, f32)], angle: f32, height: usize, width: usize) -> f64 {
+    profile(points, angle, height, width)
+        .iter()
+        .map(|&n| f64::from(n) * f64::from(n))
+        .sum()
 }
 
 /// The skew in degrees within `±max_deg` (positive: lines descend to the

@@ -24,7 +24,7 @@ use image::GrayImage;
 
 use super::binarize::{binarize, Binary};
 use super::components::label;
-use super::deskew::{estimate_skew, ink_points};
+use super::deskew::{estimate_skew, ink_points, profile};
 use super::SegmentOptions;
 
 /// How much peakier the column profile must be than the row profile to
@@ -92,16 +92,10 @@ fn peakiness(
     smooth: usize,
 ) -> f64 {
     let deg = estimate_skew(points, width, height, max_deg);
-    let (s, c) = deg.to_radians().sin_cos();
-    let offset = (width as f32 * s.abs()).ceil() as i64 + 1;
-    let bins = height + 2 * offset as usize + 2;
-    let mut profile = vec![0u64; bins];
-    for &(x, y) in points {
-        let yp = (y * c - x * s).round() as i64 + offset;
-        if yp >= 0 && (yp as usize) < bins {
-            profile[yp as usize] += 1;
-        }
-    }
+    let profile: Vec<u64> = profile(points, deg.to_radians(), height, width)
+        .into_iter()
+        .map(u64::from)
+        .collect();
     let mut window = 0u64;
     let profile: Vec<u64> = (0..profile.len() + smooth - 1)
         .map(|i| {
