@@ -15,6 +15,24 @@ shape (MODELS below; `--batch` overrides the batch of every model):
   linear to the classes), batch 16 of 1x48x768 real lines, 86 classes (the
   Hooker vocabulary), labels of 16-48 symbols (Hooker's lines: 30 on
   average, median 32).
+* `line-cnn-transformer`: the course's lab-4 LineCNNTransformer (the LineCNN
+  above with 256 outputs, scaled by sqrt(256), plus 1-D sinusoidal
+  positions; `nn.TransformerDecoder`, 4 post-norm layers, width 256, 4 heads,
+  feed-forward 256, dropout 0.4), batch 32 of 1x28x896 EMNIST lines, 83
+  classes, teacher-forced cross-entropy on `<S>` + 16-30 labels + `<E>`
+  padded with `<P>` to 32 (`<P>` ignored).
+* `resnet-transformer`: the 2022 course's ResNetTransformer (torchvision's
+  ResNet-18 body with a 1-channel stem, 1x1 projection to 256, 2-D
+  sinusoidal positions; the decoder above with feed-forward 1024), batch 2
+  of 1x576x640 paragraphs, 84 classes, 682 tokens (labels 16-680); needs
+  `torchvision`.
+
+For the Transformers the latency is the course's greedy loop, which runs the
+decoder over the whole prefix again at every step (PyTorch's
+`nn.TransformerDecoder` has no key/value cache), to the full output length:
+the output bias of `<E>` and `<P>` is set to -1e4 first, as `cargo xtask
+bench` does, so neither stops the loop early; onnxruntime is not measured
+for them (`n/a`: the loop is Python).
 
 Per model, one table row (`-` = not measured):
 
@@ -41,6 +59,7 @@ Optional: needs `torch`, `onnx` and `onnxruntime`; never run by tests or CI.
 """
 
 import argparse
+import math
 import os
 import resource
 import statistics
@@ -60,7 +79,16 @@ MODELS = {
     "line-cnn": dict(shape=(1, 28, 896), classes=83, batch=32, label_len=32),
     "line-cnn-lstm": dict(shape=(1, 28, 896), classes=83, batch=32, label_len=32),
     "crnn": dict(shape=(1, 48, 768), classes=86, batch=16, label_len=48),
+    # Seq2seq: `label_len` labels between <S> and <E>, padded to `label_len + 2`.
+    "line-cnn-transformer": dict(
+        shape=(1, 28, 896), classes=83, batch=32, label_len=30, seq2seq=True
+    ),
+    "resnet-transformer": dict(
+        shape=(1, 576, 640), classes=84, batch=2, label_len=680, seq2seq=True
+    ),
 }
+# tr-data's special tokens come first in every vocabulary.
+BLANK, START, END, PAD = 0, 1, 2, 3
 
 
 def build(name, classes, height):
@@ -164,10 +192,103 @@ def build(name, classes, height):
             x = self.dropout(x)
             return self.fc(x).permute(1, 2, 0)  # (B, classes, S)
 
+    def sinusoid(length, dim):
+        pe = torch.zeros(length, dim)
+        pos = torch.arange(0, length, dtype=torch.float).unsqueeze(1)
+        div = torch.exp(torch.arange(0, dim, 2).float() * (-math.log(10000.0) / dim))
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div)
+        return pe  # (length, dim)
+
+    class TokenDecoder(nn.Module):
+        """The course's decoder half: embedding, 1-D positions, nn.TransformerDecoder, fc."""
+
+        def __init__(self, dim=256, ff_dim=256, layers=4, heads=4, dropout=0.4, max_len=32):
+            super().__init__()
+            self.dim = dim
+            self.embedding = nn.Embedding(classes, dim)
+            self.register_buffer("pe", sinusoid(max_len, dim))
+            self.pos_dropout = nn.Dropout(0.1)
+            layer = nn.TransformerDecoderLayer(dim, heads, ff_dim, dropout, batch_first=True)
+            self.transformer_decoder = nn.TransformerDecoder(layer, layers)
+            self.fc = nn.Linear(dim, classes)
+            nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+            nn.init.uniform_(self.fc.weight, -0.1, 0.1)
+            nn.init.zeros_(self.fc.bias)
+
+        def forward(self, memory, y):
+            s = y.shape[1]
+            x = self.embedding(y) * math.sqrt(self.dim) + self.pe[:s]
+            x = self.pos_dropout(x)
+            mask = nn.Transformer.generate_square_subsequent_mask(s)
+            x = self.transformer_decoder(x, memory, tgt_mask=mask, tgt_key_padding_mask=y == PAD)
+            return self.fc(x).permute(0, 2, 1)  # (B, C, Sy)
+
+    class Seq2Seq(nn.Module):
+        def __init__(self, decoder):
+            super().__init__()
+            self.decoder = decoder
+
+        def forward(self, x, y):
+            return self.decoder(self.encode(x), y)
+
+        @torch.no_grad()
+        def greedy(self, x, max_len):
+            """The course's loop: the whole prefix through the decoder at every step."""
+            memory = self.encode(x)
+            y = torch.full((x.shape[0], max_len), PAD, dtype=torch.long)
+            y[:, 0] = START
+            for t in range(1, max_len):
+                logits = self.decoder(memory, y[:, :t])[:, :, -1]
+                y[:, t] = logits.argmax(-1)
+                if ((y[:, t] == END) | (y[:, t] == PAD)).all():
+                    break
+            return y
+
+    class LineCNNTransformer(Seq2Seq):
+        def __init__(self, dim=256):
+            super().__init__(TokenDecoder(dim=dim, ff_dim=256, max_len=32))
+            self.line_cnn = LineCNN(dim)
+            self.dim = dim
+            self.register_buffer("pe_enc", sinusoid(896 // 8, dim))
+            self.enc_dropout = nn.Dropout(0.1)
+
+        def encode(self, x):
+            x = self.line_cnn(x) * math.sqrt(self.dim)  # (B, E, Sx)
+            x = x.permute(0, 2, 1)
+            return self.enc_dropout(x + self.pe_enc[: x.shape[1]])
+
+    class ResNetTransformer(Seq2Seq):
+        def __init__(self, dim=256):
+            import torchvision
+
+            super().__init__(TokenDecoder(dim=dim, ff_dim=1024, max_len=682))
+            resnet = torchvision.models.resnet18(weights=None)
+            resnet.conv1 = nn.Conv2d(1, 64, 7, stride=2, padding=3, bias=False)
+            self.resnet = nn.Sequential(*list(resnet.children())[:-2])
+            self.encoder_projection = nn.Conv2d(512, dim, 1)
+            self.dim = dim
+
+        def pe_2d(self, h, w):
+            half = self.dim // 2
+            pe_h = sinusoid(h, half).permute(1, 0).unsqueeze(2).expand(-1, -1, w)
+            pe_w = sinusoid(w, half).permute(1, 0).unsqueeze(1).expand(-1, h, -1)
+            return torch.cat([pe_h, pe_w], 0)  # (E, H, W)
+
+        def encode(self, x):
+            x = self.encoder_projection(self.resnet(x))  # (B, E, H', W')
+            _, _, h, w = x.shape
+            x = x + self.pe_2d(h, w)
+            return x.flatten(2).permute(0, 2, 1)  # (B, H'W', E)
+
     if name == "line-cnn":
         return LineCNN(classes)
     if name == "line-cnn-lstm":
         return LineCNNLSTM()
+    if name == "line-cnn-transformer":
+        return LineCNNTransformer()
+    if name == "resnet-transformer":
+        return ResNetTransformer()
     return CRNN()
 
 
@@ -218,19 +339,34 @@ def bench_model(name, args):
     m = MODELS[name]
     (c, h, w), classes, label_len = m["shape"], m["classes"], m["label_len"]
     b = args.batch or m["batch"]
+    seq2seq = m.get("seq2seq", False)
     model = build(name, classes, h)
     x = torch.rand(b, c, h, w)
     targets = torch.randint(4, classes, (b, label_len))
-    target_lengths = torch.tensor([16 + (i * 7) % (label_len - 15) for i in range(b)])
+    lengths = [16 + (i * 7) % (label_len - 15) for i in range(b)]
+    target_lengths = torch.tensor(lengths)
+    if seq2seq:
+        y = torch.full((b, label_len + 2), PAD, dtype=torch.long)
+        y[:, 0] = START
+        for i, n in enumerate(lengths):
+            y[i, 1 : n + 1] = targets[i, :n]
+            y[i, n + 1] = END
+        decoder_in, expected = y[:, :-1], y[:, 1:]
+
+    def loss_of(x):
+        if seq2seq:
+            return F.cross_entropy(model(x, decoder_in), expected, ignore_index=PAD)
+        logits = model(x)
+        s = logits.shape[2]
+        log_probs = F.log_softmax(logits.permute(2, 0, 1), dim=2)
+        return F.ctc_loss(log_probs, targets, torch.full((b,), s), target_lengths, blank=0)
+
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     model.train()
     times = [[], [], []]
     for step in range(args.warmup + args.steps):
         t0 = time.perf_counter()
-        logits = model(x)
-        s = logits.shape[2]
-        log_probs = F.log_softmax(logits.permute(2, 0, 1), dim=2)
-        loss = F.ctc_loss(log_probs, targets, torch.full((b,), s), target_lengths, blank=0)
+        loss = loss_of(x)
         t1 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -245,14 +381,27 @@ def bench_model(name, args):
     torch.set_num_threads(1)
     model.eval()
     one = x[:1].contiguous()
+    if seq2seq:
+        with torch.no_grad():
+            model.decoder.fc.bias[END] = -1e4
+            model.decoder.fc.bias[PAD] = -1e4
+
+        def infer():
+            return model.greedy(one, label_len + 2)
+
+    else:
+
+        def infer():
+            return model(one)
+
     lat = []
     with torch.no_grad():
         for run in range(args.latency_runs + 2):
             t0 = time.perf_counter()
-            model(one).sum().item()
+            infer().sum().item()
             if run >= 2:
                 lat.append((time.perf_counter() - t0) * 1e3)
-    ort_ms = ort_latency(model, one, args.latency_runs)
+    ort_ms = None if seq2seq else ort_latency(model, one, args.latency_runs)
     ort_col = "n/a" if ort_ms is None else f"{ort_ms:.2f}"
     sps = b / ((fwd + bwd + optm) / 1e3)
     return (

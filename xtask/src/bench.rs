@@ -4,12 +4,15 @@
 //! For each model (default `line-cnn` and `line-cnn-lstm`, course configs,
 //! batch 32 of 1×28×896 EMNIST-lines inputs, 83 classes; `crnn`, the shipped
 //! line model, at its training shape: batch 16 of 1×48×768 real lines, 86
-//! classes — see [`shape`]): `steps` training steps at the model's batch
+//! classes; the Transformers with teacher-forced cross-entropy — see
+//! [`shape`]): `steps` training steps at the model's batch
 //! (or `--batch`) on a `threads`-thread rayon pool — forward (model + tr-lit's
-//! `CtcLoss`), backward, AdamW step (the trainer's `tr_train::optim`,
+//! `CtcLoss` or `CrossEntropy`), backward, AdamW step (the trainer's `tr_train::optim`,
 //! gradients copied out of candle's store included), each timed separately (medians after
 //! `warmup` steps) — then the median single-line inference latency on a
-//! 1-thread pool. Every model runs in its own child process so its peak RSS
+//! 1-thread pool (for the Transformers: greedy decoding with the key/value
+//! cache, to the data's full `output_len`, as an untrained model never
+//! stops early). Every model runs in its own child process so its peak RSS
 //! (`VmHWM`) is its own; a second child process per model measures the peak
 //! RSS of a single-line inference alone (the `predict_rss_MB` column, see
 //! [`predict`]). `--reference` selects candle's reference ops
@@ -36,7 +39,7 @@ use candle_core::Var;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarMap;
 use clap::Args;
-use tr_lit::CtcLoss;
+use tr_lit::{CrossEntropy, CtcLoss};
 use tr_models::ModelConfig;
 use tr_train::optim::{AdamWConfig, Grads, Optimizer, OptimizerConfig};
 
@@ -79,10 +82,11 @@ pub struct BenchArgs {
     /// serve: run the server itself (the benchmark's child process).
     #[arg(long, hide = true)]
     pub serve_child: bool,
-    /// Models to measure, comma-separated: CTC line models of the zoo, each
-    /// at its training shape. crnn (the shipped line model): batch 16 of
-    /// 1x48x768 lines, 86 classes; line-cnn, line-cnn-lstm (and the others):
-    /// batch 32 of their course data (1x28x896 lines, 83 classes).
+    /// Models to measure, comma-separated: models of the zoo, each at its
+    /// training shape. crnn (the shipped line model): batch 16 of 1x48x768
+    /// lines, 86 classes; line-cnn, line-cnn-lstm, line-cnn-transformer (and
+    /// the others): batch 32 of their course data (1x28x896 lines, 83
+    /// classes); resnet-transformer: batch 2 of 1x576x640 paragraphs.
     #[arg(long, value_delimiter = ',', default_value = "line-cnn,line-cnn-lstm")]
     pub models: Vec<String>,
     /// Training batch size of every model [default: the model's, 32 or 16].
@@ -312,9 +316,7 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
         .iter()
         .map(|v| 4 + (v * (classes - 4) as f32) as u32)
         .collect();
-    let targets = Tensor::from_vec(labels, (b, label_len), &dev)?;
-    let target_lengths = shape.target_lengths();
-    let ctc = CtcLoss::default();
+    let objective = Objective::new(&shape, labels, &dev)?;
     // The trainer's AdamW (fused in-place update unless --reference).
     let params: Vec<(String, Var)> = varmap
         .data()
@@ -342,9 +344,7 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
     pool.install(|| -> Result<()> {
         for step in 0..args.warmup + args.steps {
             let t0 = Instant::now();
-            let logits = model.forward(&x, true)?;
-            let steps = logits.dim(2)?;
-            let loss = ctc.forward_logits(&logits, &targets, &vec![steps; b], &target_lengths)?;
+            let loss = objective.loss(model.as_ref(), &x)?;
             let fwd = ms(t0);
             let t1 = Instant::now();
             let store = loss.backward()?;
@@ -365,14 +365,18 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
     })?;
     let peak_rss_mb = peak_rss_mb()?;
     let [fwd, bwd, opt_t] = times.map(median);
+    if shape.seq2seq {
+        never_stop(&varmap, &shape)?;
+    }
     let one = x.narrow(0, 0, 1)?.contiguous()?;
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let latency = single.install(|| -> Result<f64> {
         let mut v = Vec::with_capacity(args.latency_runs);
         for run in 0..args.latency_runs + 2 {
             let t0 = Instant::now();
+            // Seq2seq models decode greedily (key/value cache) in `forward`.
             let y = model.forward(&one, false)?;
-            y.sum_all()?.to_scalar::<f32>()?;
+            y.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
             if run >= 2 {
                 v.push(ms(t0));
             }
@@ -388,6 +392,95 @@ pub fn bench_model(name: &str, args: &BenchArgs) -> Result<Report> {
         peak_rss_mb,
         latency_ms: latency,
     })
+}
+
+/// Makes a seq2seq model's greedy decoding run to the data's full
+/// `output_len`: the output layer's bias of `<E>` and `<P>` becomes −10⁴, so
+/// neither is ever chosen. An untrained model would otherwise stop after a
+/// seed-dependent number of tokens, and tr and PyTorch (which does the same,
+/// `bench/torch_bench.py`) would time different lengths.
+fn never_stop(varmap: &VarMap, shape: &BenchShape) -> Result<()> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the model's parameter map is poisoned"))?;
+    let bias = data
+        .get("fc.bias")
+        .context("seq2seq model without an `fc.bias` output layer")?;
+    let mut values = bias.as_tensor().to_vec1::<f32>()?;
+    let vocab = &shape.spec.vocab;
+    for token in [vocab.end()?, vocab.pad()?] {
+        let slot = values
+            .get_mut(token as usize)
+            .with_context(|| format!("fc.bias has no entry for token {token}"))?;
+        *slot = -1e4;
+    }
+    let n = values.len();
+    bias.set(&Tensor::from_vec(values, n, bias.device())?)?;
+    Ok(())
+}
+
+/// The training loss of a benchmarked model.
+enum Objective {
+    /// CTC over the model's `(B, C, S)` logits.
+    Ctc {
+        loss: CtcLoss,
+        targets: Tensor,
+        target_lengths: Vec<usize>,
+    },
+    /// Teacher-forced cross-entropy of `y[:, 1:]` given `y[:, :-1]`, `<P>`
+    /// ignored, as `tr_lit`'s seq2seq step (and the course) computes it.
+    Seq2Seq {
+        loss: CrossEntropy,
+        decoder_in: Tensor,
+        expected: Tensor,
+    },
+}
+
+impl Objective {
+    /// The objective of `shape`'s model for `(B, label_len)` row-major `labels`.
+    fn new(shape: &BenchShape, labels: Vec<u32>, dev: &Device) -> Result<Self> {
+        let b = shape.batch;
+        if shape.seq2seq {
+            let len = shape.label_len + 2;
+            let y = Tensor::from_vec(shape.seq2seq_targets(&labels)?, (b, len), dev)?;
+            Ok(Self::Seq2Seq {
+                loss: CrossEntropy::new().ignoring(shape.spec.vocab.pad()?),
+                decoder_in: y.narrow(1, 0, len - 1)?,
+                expected: y.narrow(1, 1, len - 1)?,
+            })
+        } else {
+            Ok(Self::Ctc {
+                loss: CtcLoss::default(),
+                targets: Tensor::from_vec(labels, (b, shape.label_len), dev)?,
+                target_lengths: shape.target_lengths(),
+            })
+        }
+    }
+
+    /// Forward pass of one training step: model and loss.
+    fn loss(&self, model: &dyn tr_models::Model, x: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Self::Ctc {
+                loss,
+                targets,
+                target_lengths,
+            } => {
+                let logits = model.forward(x, true)?;
+                let steps = logits.dim(2)?;
+                let lengths = vec![steps; target_lengths.len()];
+                loss.forward_logits(&logits, targets, &lengths, target_lengths)?
+            }
+            Self::Seq2Seq {
+                loss,
+                decoder_in,
+                expected,
+            } => {
+                let logits = model.forward_teacher(x, decoder_in, true)?;
+                loss.forward(&logits, expected)?
+            }
+        })
+    }
 }
 
 /// Resets the kernel's peak-RSS mark (Linux; ignored elsewhere).

@@ -15,6 +15,7 @@
 //! | [`lstm_recurrence`] | the recurrence of one (bi)directional LSTM layer, backpropagation through time included | `tr_models::layers::Lstm` |
 //! | [`adam_in_place`], [`AdamStep`] | one Adam/AdamW update of an `f32` parameter and its moments, in place | `tr_train::optim::Optimizer` |
 //! | [`keep_freed_memory`], [`MALLOC_ENV`] | glibc allocator settings for long-lived training processes | `htr fit`, `tr-train`, `cargo xtask bench` |
+//! | [`heap_stats`], [`HeapStats`], [`release_free_memory`] | what malloc holds (live vs. freed-but-kept) and giving the freed part back | `htr serve` (`/metrics`, idle model worker) |
 //! | [`use_fast_kernels`], [`set_reference_ops`], [`reference_ops`], [`REFERENCE_OPS_ENV`] | the switch to candle's reference ops | the layers, tests, benchmarks |
 //!
 //! ## How the kernels work
@@ -82,7 +83,7 @@ mod shuffle;
 mod winograd;
 
 pub use adam::{adam_in_place, AdamStep};
-pub use alloc::{keep_freed_memory, MALLOC_ENV};
+pub use alloc::{heap_stats, keep_freed_memory, release_free_memory, HeapStats, MALLOC_ENV};
 pub use batch_norm::{batch_norm2d, BatchNormOut, BatchNormStats};
 pub use conv::{conv2d, ConvGeometry};
 pub use lstm::lstm_recurrence;

@@ -9,7 +9,9 @@
 //! timeout, a closed connection) are dropped unread when taken.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::mpsc::{
+    sync_channel, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError,
+};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -127,7 +129,23 @@ fn run_worker(
     settings: BatchSettings,
     metrics: &Metrics,
 ) {
-    while let Ok(first) = rx.recv() {
+    // Whether a batch ran since the worker last gave freed memory back.
+    let mut worked = false;
+    loop {
+        let first = match rx.try_recv() {
+            Ok(job) => job,
+            Err(TryRecvError::Disconnected) => break,
+            Err(TryRecvError::Empty) => {
+                if std::mem::take(&mut worked) {
+                    release_idle_memory();
+                }
+                match rx.recv() {
+                    Ok(job) => job,
+                    Err(_) => break,
+                }
+            }
+        };
+        worked = true;
         let mut batch = vec![first];
         let deadline = Instant::now() + settings.wait;
         while batch.len() < settings.max_batch {
@@ -146,6 +164,23 @@ fn run_worker(
         run_batch(model, batch, metrics);
     }
     tracing::debug!("model worker stopped");
+}
+
+/// Nothing is waiting: hands the freed memory of the last batches (decoded
+/// images, activations, beam buffers) back to the system, so the server's
+/// RSS falls back between bursts instead of staying at its high-water mark.
+fn release_idle_memory() {
+    let before = tr_kernels::heap_stats();
+    let released = tr_kernels::release_free_memory();
+    if let (Some(b), Some(a)) = (before, tr_kernels::heap_stats()) {
+        tracing::debug!(
+            released,
+            in_use_mb = a.in_use as f64 / 1e6,
+            free_before_mb = b.free as f64 / 1e6,
+            free_after_mb = a.free as f64 / 1e6,
+            "model worker idle: freed memory released"
+        );
+    }
 }
 
 fn run_batch(model: &dyn Recognize, batch: Vec<Job>, metrics: &Metrics) {

@@ -11,6 +11,8 @@
 //! | `htr_batch_size` | histogram | images per model batch |
 //! | `htr_batch_seconds` | histogram | time of one model batch (preprocessing, forward passes, decoding) |
 //! | `htr_flags_total` | counter | images flagged |
+//! | `process_resident_memory_bytes` | gauge | the server's RSS (Linux) |
+//! | `htr_heap_bytes` | gauge | `state`: `in_use` (live allocations) or `free` (freed memory malloc still holds; glibc only) |
 //!
 //! Label sets are bounded: routes are the router's matched paths (or
 //! `other`), statuses and reasons come from the server itself.
@@ -219,8 +221,34 @@ impl Metrics {
             "htr_flags_total {}",
             self.flags.load(Ordering::Relaxed)
         );
+        if let Some(rss) = resident_bytes() {
+            out.push_str("# HELP process_resident_memory_bytes Resident memory of the server.\n");
+            out.push_str("# TYPE process_resident_memory_bytes gauge\n");
+            let _ = writeln!(out, "process_resident_memory_bytes {rss}");
+        }
+        if let Some(heap) = tr_kernels::heap_stats() {
+            out.push_str(
+                "# HELP htr_heap_bytes Heap bytes in live allocations and freed but kept by malloc.\n",
+            );
+            out.push_str("# TYPE htr_heap_bytes gauge\n");
+            let _ = writeln!(out, "htr_heap_bytes{{state=\"in_use\"}} {}", heap.in_use);
+            let _ = writeln!(out, "htr_heap_bytes{{state=\"free\"}} {}", heap.free);
+        }
         out
     }
+}
+
+/// Resident set size of this process in bytes (`VmRSS`; Linux only).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 /// A label value with `\`, `"` and newlines escaped.

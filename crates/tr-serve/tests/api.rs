@@ -117,6 +117,18 @@ fn healthz_metrics_openapi_and_the_page_answer() {
             m.body
         );
     }
+    // Memory gauges (Linux/glibc): a positive RSS and live heap.
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        let gauge = |name: &str| -> f64 {
+            m.body
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("/metrics lacks {name}:\n{}", m.body))
+        };
+        assert!(gauge("process_resident_memory_bytes ") > 1e6);
+        assert!(gauge("htr_heap_bytes{state=\"in_use\"} ") > 1e5);
+        assert!(gauge("htr_heap_bytes{state=\"free\"} ") >= 0.0);
+    }
 
     let o = get(&server, "/openapi.json");
     assert_eq!(o.status, 200);

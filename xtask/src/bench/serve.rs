@@ -9,7 +9,11 @@
 //! example lines of `examples/`, as `image/png` bodies to `POST
 //! /v1/predict`. Reported: requests, errors (any answer but 200, or a
 //! transport failure), throughput, p50/p99 latency under load, the mean
-//! model batch size (from `/metrics`) and the RSS at start and end.
+//! model batch size (from `/metrics`), the RSS at start and end, and the
+//! server's memory every tenth of the load — RSS, and from `/metrics` the
+//! heap in live allocations and the freed memory malloc still holds — plus
+//! once more a second after the load, when the idle model worker has given
+//! freed memory back.
 //! Loopback only, bounded in time; debug builds are far slower than the
 //! release figures.
 
@@ -79,8 +83,17 @@ fn rss_mb(pid: u32) -> Result<f64> {
     Ok(kb / 1024.0)
 }
 
-/// `(htr_batch_size_sum, htr_batch_size_count)` from the server's `/metrics`.
-fn batch_totals(agent: &ureq::Agent, addr: &str) -> Result<(f64, f64)> {
+/// What the benchmark reads from the server's `/metrics`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scrape {
+    batch_sum: f64,
+    batch_count: f64,
+    /// `htr_heap_bytes` in MB (0 where the server cannot tell).
+    heap_in_use_mb: f64,
+    heap_free_mb: f64,
+}
+
+fn scrape(agent: &ureq::Agent, addr: &str) -> Result<Scrape> {
     let metrics = agent
         .get(format!("http://{addr}/metrics"))
         .call()?
@@ -92,9 +105,22 @@ fn batch_totals(agent: &ureq::Agent, addr: &str) -> Result<(f64, f64)> {
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
             .unwrap_or(0.0)
     };
-    Ok((
-        metric("htr_batch_size_sum "),
-        metric("htr_batch_size_count "),
+    Ok(Scrape {
+        batch_sum: metric("htr_batch_size_sum "),
+        batch_count: metric("htr_batch_size_count "),
+        heap_in_use_mb: metric("htr_heap_bytes{state=\"in_use\"} ") / 1e6,
+        heap_free_mb: metric("htr_heap_bytes{state=\"free\"} ") / 1e6,
+    })
+}
+
+/// One memory sample: seconds into the load, RSS, heap in use, heap free (MB).
+fn memory_sample(t: f64, pid: u32, agent: &ureq::Agent, addr: &str) -> Result<String> {
+    let s = scrape(agent, addr)?;
+    Ok(format!(
+        "{t:.0}s {:.0}/{:.0}/{:.0}",
+        rss_mb(pid)?,
+        s.heap_in_use_mb,
+        s.heap_free_mb
     ))
 }
 
@@ -193,7 +219,7 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
     }
     single.sort_by(f64::total_cmp);
     let rss_start = rss_mb(pid)?;
-    let batches_before = batch_totals(&one, &addr)?;
+    let batches_before = scrape(&one, &addr)?;
 
     // The load: `clients` threads, back to back, until the deadline.
     let stop = Arc::new(AtomicBool::new(false));
@@ -217,7 +243,25 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(args.duration_s));
+    // Memory every tenth of the load (at most every 30 s), from a client of its own.
+    let every = Duration::from_secs((args.duration_s / 10).clamp(1, 30));
+    let deadline = started + Duration::from_secs(args.duration_s);
+    let mut memory = vec![memory_sample(0.0, pid, &one, &addr)?];
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            break;
+        }
+        std::thread::sleep(every.min(deadline - now));
+        if Instant::now() < deadline {
+            memory.push(memory_sample(
+                started.elapsed().as_secs_f64(),
+                pid,
+                &one,
+                &addr,
+            )?);
+        }
+    }
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     let mut errors = 0;
@@ -230,12 +274,16 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
     }
     let wall = started.elapsed().as_secs_f64();
     let rss_end = rss_mb(pid)?;
+    memory.push(memory_sample(wall, pid, &one, &addr)?);
+    // The model worker gives freed memory back once it is idle.
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = memory_sample(started.elapsed().as_secs_f64(), pid, &one, &addr)?;
     latencies.sort_by(f64::total_cmp);
     // Mean batch of the load alone (the warm-up and single requests excluded).
-    let (sum, count) = batch_totals(&one, &addr)?;
-    let batches = count - batches_before.1;
+    let totals = scrape(&one, &addr)?;
+    let batches = totals.batch_count - batches_before.batch_count;
     let mean_batch = if batches > 0.0 {
-        (sum - batches_before.0) / batches
+        (totals.batch_sum - batches_before.batch_sum) / batches
     } else {
         0.0
     };
@@ -268,6 +316,10 @@ fn measure(args: &BenchArgs, child: &mut std::process::Child) -> Result<String> 
         format!(
             "server RSS: {rss_start:.0} MB after warm-up, {rss_end:.0} MB at the end ({:+.0} MB)",
             rss_end - rss_start
+        ),
+        format!(
+            "memory during the load (RSS/heap in use/heap free, MB): {}; idle 1 s later: {idle}",
+            memory.join(", ")
         ),
     ]
     .join("\n"))

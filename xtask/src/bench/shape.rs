@@ -9,11 +9,18 @@
 //! median 32). Every other model runs at its course data
 //! ([`tr_models::default_spec`]: line-cnn and line-cnn-lstm on 1×28×896
 //! EMNIST lines, 83 classes, labels of 16–32) with batch 32.
+//!
+//! The sequence-to-sequence models are trained with teacher forcing on
+//! `<S>` + label + `<E>` targets padded with `<P>` to the data's
+//! `output_len`, so their labels are two shorter: `line-cnn-transformer`
+//! (lab 4) on EMNIST lines with batch 32, labels of 16–30;
+//! `resnet-transformer` on its 1×576×640 IAM paragraphs, 682 tokens, with
+//! batch [`PARAGRAPH_BATCH`] (a CPU cannot train it at the course's batch).
 
 use anyhow::{bail, Result};
 use tr_data::registry::Variant;
 use tr_data::Vocabulary;
-use tr_models::{default_spec, CrnnConfig, DataSpec, ModelConfig};
+use tr_models::{default_spec, CrnnConfig, DataSpec, ModelConfig, Task};
 
 /// Registry name of the shipped line model.
 pub const CRNN: &str = <CrnnConfig as Variant<ModelConfig>>::NAME;
@@ -22,6 +29,8 @@ pub const CRNN: &str = <CrnnConfig as Variant<ModelConfig>>::NAME;
 pub const DEFAULT_BATCH: usize = 32;
 /// Training batch of `crnn` (`configs/real/*_crnn.yaml`).
 pub const CRNN_BATCH: usize = 16;
+/// Default batch of `resnet-transformer` (paragraph images).
+pub const PARAGRAPH_BATCH: usize = 2;
 /// Shortest label of a batch; the longest is [`BenchShape::label_len`].
 pub const MIN_LABEL: usize = 16;
 
@@ -34,11 +43,14 @@ pub struct BenchShape {
     pub batch: usize,
     /// Longest label; labels are `MIN_LABEL..=label_len` symbols long.
     pub label_len: usize,
+    /// Teacher-forced cross-entropy (`<S>`/`<E>` targets) instead of CTC.
+    pub seq2seq: bool,
 }
 
 impl BenchShape {
     /// The shape of `model`; `batch` overrides the model's batch.
     pub fn of(model: &str, batch: Option<usize>) -> Result<Self> {
+        let seq2seq = ModelConfig::by_name(model)?.kind().task() == Task::Seq2Seq;
         let (spec, default_batch, label_len) = if model == CRNN {
             let mut symbols = Vocabulary::emnist().symbols().to_vec();
             symbols.extend(["£", "é", "§"].map(String::from));
@@ -46,8 +58,19 @@ impl BenchShape {
             (DataSpec::new([1, 48, 768], vocab, Some(48)), CRNN_BATCH, 48)
         } else {
             let spec = default_spec(model)?;
-            let label_len = spec.output_len.unwrap_or(32);
-            (spec, DEFAULT_BATCH, label_len)
+            let output_len = spec.output_len.unwrap_or(32);
+            // `<S>` and `<E>` take two of a seq2seq target's positions.
+            let label_len = if seq2seq {
+                output_len.saturating_sub(2)
+            } else {
+                output_len
+            };
+            let batch = if spec.reads_paragraphs() {
+                PARAGRAPH_BATCH
+            } else {
+                DEFAULT_BATCH
+            };
+            (spec, batch, label_len)
         };
         if label_len < MIN_LABEL {
             bail!("{model}: labels of at most {label_len} symbols, the benchmark needs {MIN_LABEL}")
@@ -56,6 +79,7 @@ impl BenchShape {
             spec,
             batch: batch.unwrap_or(default_batch),
             label_len,
+            seq2seq,
         })
     }
 
@@ -68,10 +92,45 @@ impl BenchShape {
     }
 
     /// `crnn: batch 16, 1x48x768 lines, 86 classes, labels 16-48`.
+    /// `(B, output_len)` teacher-forcing targets of a seq2seq model: `<S>`,
+    /// the row's [`Self::target_lengths`] labels (from `labels`, row-major
+    /// `(B, label_len)`), `<E>`, then `<P>` to the data's `output_len`.
+    pub fn seq2seq_targets(&self, labels: &[u32]) -> Result<Vec<u32>> {
+        let vocab = &self.spec.vocab;
+        let (start, end, pad) = (vocab.start()?, vocab.end()?, vocab.pad()?);
+        let len = self.label_len + 2;
+        if labels.len() != self.batch * self.label_len {
+            bail!(
+                "{} labels for a batch of {} labels of {}",
+                labels.len(),
+                self.batch,
+                self.label_len
+            )
+        }
+        let mut out = Vec::with_capacity(self.batch * len);
+        for (row, n) in labels.chunks(self.label_len).zip(self.target_lengths()) {
+            out.push(start);
+            out.extend_from_slice(&row[..n]);
+            out.push(end);
+            out.extend(std::iter::repeat_n(pad, len - n - 2));
+        }
+        Ok(out)
+    }
+
     pub fn describe(&self, model: &str) -> String {
         let [c, h, w] = self.spec.input_shape;
+        let what = if self.spec.reads_paragraphs() {
+            "paragraphs"
+        } else {
+            "lines"
+        };
+        let objective = if self.seq2seq {
+            ", teacher-forced cross-entropy, latency = cached greedy decoding"
+        } else {
+            ""
+        };
         format!(
-            "{model}: batch {}, {c}x{h}x{w} lines, {} classes, labels {MIN_LABEL}-{}",
+            "{model}: batch {}, {c}x{h}x{w} {what}, {} classes, labels {MIN_LABEL}-{}{objective}",
             self.batch,
             self.spec.num_classes(),
             self.label_len
@@ -112,5 +171,30 @@ mod tests {
         }
         assert_eq!(BenchShape::of("crnn", Some(4)).unwrap().batch, 4);
         assert!(BenchShape::of("no-such-model", None).is_err());
+    }
+
+    #[test]
+    fn seq2seq_models_get_start_end_padded_targets() {
+        let s = BenchShape::of("line-cnn-transformer", None).unwrap();
+        assert!(s.seq2seq);
+        assert_eq!((s.batch, s.label_len), (32, 30));
+        let labels: Vec<u32> = (0..32 * 30).map(|i| 4 + (i % 70) as u32).collect();
+        let t = s.seq2seq_targets(&labels).unwrap();
+        assert_eq!(t.len(), 32 * 32);
+        let v = &s.spec.vocab;
+        let (start, end, pad) = (v.start().unwrap(), v.end().unwrap(), v.pad().unwrap());
+        for (row, n) in t.chunks(32).zip(s.target_lengths()) {
+            assert_eq!(row[0], start);
+            assert!(row[1..=n].iter().all(|&l| l >= 4));
+            assert_eq!(row[n + 1], end);
+            assert!(row[n + 2..].iter().all(|&l| l == pad));
+        }
+        assert!(s.seq2seq_targets(&labels[1..]).is_err());
+        let p = BenchShape::of("resnet-transformer", None).unwrap();
+        assert_eq!((p.batch, p.label_len), (PARAGRAPH_BATCH, 680));
+        assert!(p
+            .describe("resnet-transformer")
+            .contains("1x576x640 paragraphs"));
+        assert!(!BenchShape::of("crnn", None).unwrap().seq2seq);
     }
 }

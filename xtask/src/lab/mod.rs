@@ -9,6 +9,11 @@
 //! recipe" column. The table goes to `docs/labs/labN.md` (with `--quick`, to
 //! the runs directory) and each run's plots are copied next to it.
 //!
+//! The rows also go to `labN.json` beside the table, and a later `lab N
+//! --only X` keeps the saved rows of the experiments it does not run: a lab
+//! can be filled in one experiment at a time, on different days or machines,
+//! even when the earlier run directories are gone.
+//!
 //! ```text
 //! cargo xtask download emnist --from ../shared/data/emnist
 //! cargo xtask download brown --from ../shared/data/brown
@@ -95,6 +100,7 @@ pub fn run(args: &LabArgs) -> Result<String> {
         None if args.quick => args.runs_dir.clone(),
         None => PathBuf::from("docs/labs"),
     };
+    // Also the stem of the table (`labN.md`) and of its saved rows (`labN.json`).
     let plots_dir = format!(
         "lab{}{}",
         lab.number,
@@ -118,7 +124,8 @@ pub fn run(args: &LabArgs) -> Result<String> {
             }
         }
     };
-    let mut rows = Vec::new();
+    // Rows of the experiments run now, by experiment file.
+    let mut ran: Vec<(PathBuf, Vec<Row>)> = Vec::new();
     for path in &lab.experiments {
         if args
             .only
@@ -141,9 +148,21 @@ pub fn run(args: &LabArgs) -> Result<String> {
             }
             None => None,
         };
-        rows.push(row);
-        rows.extend(recipe);
+        ran.push((path.clone(), std::iter::once(row).chain(recipe).collect()));
     }
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let saved_file = out.join(format!("{plots_dir}.json"));
+    let saved = load_saved(&saved_file)?;
+    let failed = ran
+        .iter()
+        .flat_map(|(_, r)| r)
+        .filter(|r| r.error.is_some())
+        .count();
+    let ran_count: usize = ran.iter().map(|(_, r)| r.len()).sum();
+    let rows = merge_rows(&lab, ran, saved);
+    let json = serde_json::to_string_pretty(&rows)?;
+    std::fs::write(&saved_file, json + "\n")
+        .with_context(|| format!("writing {}", saved_file.display()))?;
     let text = render(
         lab.number,
         &lab.title,
@@ -151,18 +170,53 @@ pub fn run(args: &LabArgs) -> Result<String> {
         &rows,
         lab.note.as_deref(),
     );
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let file = out.join(format!("{plots_dir}.md"));
     std::fs::write(&file, &text).with_context(|| format!("writing {}", file.display()))?;
     tracing::info!("table written to {}", file.display());
-    let failed = rows.iter().filter(|r| r.error.is_some()).count();
     if failed > 0 {
-        anyhow::bail!(
-            "{text}\n{failed} of {} experiments failed (see above)",
-            rows.len()
-        );
+        anyhow::bail!("{text}\n{failed} of {ran_count} experiments failed (see above)");
     }
     Ok(text)
+}
+
+/// The rows an earlier `cargo xtask lab` saved in `file` (none if it does not exist).
+fn load_saved(file: &Path) -> Result<Vec<Row>> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not a saved lab table (a JSON list of rows); delete it to start the table afresh",
+                file.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", file.display())),
+    }
+}
+
+/// The table's rows in the lab's order: for each experiment, the rows run
+/// now, else the saved rows of that experiment (its own row and its "tr
+/// recipe" row, matched by name); experiments in neither are left out.
+fn merge_rows(lab: &Lab, ran: Vec<(PathBuf, Vec<Row>)>, saved: Vec<Row>) -> Vec<Row> {
+    let mut ran: std::collections::HashMap<PathBuf, Vec<Row>> = ran.into_iter().collect();
+    let mut rows = Vec::new();
+    for path in &lab.experiments {
+        if let Some(now) = ran.remove(path) {
+            rows.extend(now);
+            continue;
+        }
+        let stem = file_stem(path);
+        let recipe = lab
+            .recipes
+            .get(path)
+            .map(|r| format!("↳ tr recipe: {}", file_stem(r)));
+        rows.extend(
+            saved
+                .iter()
+                .filter(|r| r.experiment == stem || Some(&r.experiment) == recipe.as_ref())
+                .cloned(),
+        );
+    }
+    rows
 }
 
 fn file_stem(path: &Path) -> String {
@@ -250,4 +304,68 @@ fn run_one(
         plots: Vec::new(),
     };
     Ok((row, summary.run_dir.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, epochs: u64) -> Row {
+        Row {
+            epochs,
+            ..Row::failed(name.into(), String::new())
+        }
+    }
+
+    #[test]
+    fn later_sittings_keep_the_saved_rows_they_do_not_rerun() {
+        let lab = Lab {
+            number: 3,
+            title: "Lines".into(),
+            experiments: ["c/a.yaml", "c/b.yaml", "c/c.yaml"]
+                .map(PathBuf::from)
+                .into(),
+            quick: Default::default(),
+            recipes: [(PathBuf::from("c/b.yaml"), PathBuf::from("c/recipes/b.yaml"))].into(),
+            note: None,
+        };
+        let saved = vec![
+            row("a", 1),
+            row("b", 1),
+            row("↳ tr recipe: b", 1),
+            row("gone", 1),
+        ];
+        // Now only c and b (with its recipe) run.
+        let ran = vec![
+            (
+                PathBuf::from("c/b.yaml"),
+                vec![row("b", 2), row("↳ tr recipe: b", 2)],
+            ),
+            (PathBuf::from("c/c.yaml"), vec![row("c", 2)]),
+        ];
+        let merged = merge_rows(&lab, ran, saved.clone());
+        let got: Vec<(&str, u64)> = merged
+            .iter()
+            .map(|r| (r.experiment.as_str(), r.epochs))
+            .collect();
+        assert_eq!(
+            got,
+            [("a", 1), ("b", 2), ("↳ tr recipe: b", 2), ("c", 2)],
+            "lab order, new rows replace saved ones, unknown saved rows dropped"
+        );
+        // Nothing run: the saved table stays as it was (minus rows of removed experiments).
+        assert_eq!(merge_rows(&lab, Vec::new(), saved).len(), 3);
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lab3.json");
+        assert!(load_saved(&file).unwrap().is_empty());
+        std::fs::write(&file, serde_json::to_string(&merged).unwrap()).unwrap();
+        assert_eq!(load_saved(&file).unwrap(), merged);
+        std::fs::write(&file, "{not json").unwrap();
+        let e = format!("{:#}", load_saved(&file).unwrap_err());
+        assert!(
+            e.contains("lab3.json") && e.contains("not a saved lab table"),
+            "{e}"
+        );
+    }
 }
