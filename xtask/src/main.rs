@@ -48,6 +48,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log);
+    // Before any thread starts: candle's matmuls re-read /proc/cpuinfo otherwise.
+    tr_kernels::pin_thread_count();
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

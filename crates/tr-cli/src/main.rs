@@ -61,6 +61,8 @@ fn main() -> anyhow::Result<()> {
         .context("reading the command line")?;
     let cli = Cli::parse_from(args.iter().take(1).cloned().chain(rest));
     tr_train::cli::init_tracing(&cli.log);
+    // Before any thread starts: candle's matmuls re-read /proc/cpuinfo otherwise.
+    tr_kernels::pin_thread_count();
     if !overrides.is_empty()
         && !matches!(cli.command, Command::Experiment(_) | Command::Evaluate(_))
     {

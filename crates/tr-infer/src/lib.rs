@@ -42,6 +42,13 @@
 //! # }
 //! ```
 //!
+//! ## Threads
+//!
+//! Call [`pin_thread_count`] first thing in `main` (or set
+//! `RAYON_NUM_THREADS`): without it candle's CPU matmul opens and parses
+//! `/proc/cpuinfo` at every call, which costs the greedy decoding of a
+//! Transformer model about 40 % of its time (CTC models much less).
+//!
 //! ## API
 //!
 //! | item | what |
@@ -102,3 +109,5 @@ pub use preprocess::{load_image, load_image_file, Polarity, Preprocessing, DEFAU
 pub use recognizer::{
     LinePrediction, LineTextRecognizer, PagePrediction, ParagraphTextRecognizer, Segmenter,
 };
+/// Call at the start of `main` (see the crate docs, "Threads").
+pub use tr_kernels::pin_thread_count;

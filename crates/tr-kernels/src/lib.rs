@@ -15,6 +15,7 @@
 //! | [`lstm_recurrence`] | the recurrence of one (bi)directional LSTM layer, backpropagation through time included | `tr_models::layers::Lstm` |
 //! | [`adam_in_place`], [`AdamStep`] | one Adam/AdamW update of an `f32` parameter and its moments, in place | `tr_train::optim::Optimizer` |
 //! | [`keep_freed_memory`], [`MALLOC_ENV`] | glibc allocator settings for long-lived training processes | `htr fit`, `tr-train`, `cargo xtask bench` |
+//! | [`pin_thread_count`], [`THREADS_ENV`] | fixes `RAYON_NUM_THREADS` so candle's matmuls stop re-reading `/proc/cpuinfo` on every call | `htr`, `tr-train`, `cargo xtask` (`main`) |
 //! | [`heap_stats`], [`HeapStats`], [`release_free_memory`] | what malloc holds (live vs. freed-but-kept) and giving the freed part back | `htr serve` (`/metrics`, idle model worker) |
 //! | [`use_fast_kernels`], [`set_reference_ops`], [`reference_ops`], [`REFERENCE_OPS_ENV`] | the switch to candle's reference ops | the layers, tests, benchmarks |
 //!
@@ -80,6 +81,7 @@ mod matmul;
 mod pool;
 mod reference;
 mod shuffle;
+mod thread_count;
 mod winograd;
 
 pub use adam::{adam_in_place, AdamStep};
@@ -89,6 +91,7 @@ pub use conv::{conv2d, ConvGeometry};
 pub use lstm::lstm_recurrence;
 pub use pool::max_pool2d;
 pub use reference::{reference_ops, set_reference_ops, use_fast_kernels, REFERENCE_OPS_ENV};
+pub use thread_count::{pin_thread_count, THREADS_ENV};
 
 use buffers::{assume_init, cpu_f32, filled_vec, host, threads};
 use matmul::{gemm, gemm_uninit, MatRef};

@@ -168,7 +168,7 @@ impl TokenDecoder {
     pub fn greedy(&self, memory: &Tensor) -> Result<GreedyDecode> {
         let (b, _, _) = memory.dims3()?;
         let mut state = GreedyState::new(b, self.max_len, self.start, self.pad);
-        let mut cache = self.decoder.start(memory)?;
+        let mut cache = self.decoder.start(memory, self.max_len)?;
         for t in 1..self.max_len {
             let prev = Tensor::from_vec(state.column(t - 1), (b, 1), memory.device())?;
             let emb = (self.embedding.forward(&prev)? * (self.dim as f64).sqrt())?;

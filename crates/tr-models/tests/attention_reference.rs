@@ -228,7 +228,8 @@ fn incremental_steps_equal_the_full_pass() -> anyhow::Result<()> {
     )?;
     let mask = causal_mask(s, s, 0, &Device::Cpu)?.broadcast_add(&padding_mask(&tok, PAD)?)?;
     let full = dec.forward(&x, &mem, Some(&mask), false)?;
-    let mut cache = dec.start(&mem)?;
+    // Room for 4 of the 6 positions: the cache must grow on the way.
+    let mut cache = dec.start(&mem, 4)?;
     for t in 0..s {
         let key_mask = padding_mask(&tok.narrow(1, 0, t + 1)?, PAD)?;
         let step = dec.step(&x.narrow(1, t, 1)?, &mut cache, &key_mask)?;

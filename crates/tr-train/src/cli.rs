@@ -112,7 +112,7 @@ fn apply_num_threads(n: usize) {
     if n == 0 {
         return;
     }
-    // candle's CPU kernels read RAYON_NUM_THREADS on first use.
+    // candle's CPU matmuls read RAYON_NUM_THREADS at every call (see tr_kernels::pin_thread_count).
     std::env::set_var("RAYON_NUM_THREADS", n.to_string());
     if rayon::ThreadPoolBuilder::new()
         .num_threads(n)

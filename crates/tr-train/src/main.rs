@@ -29,6 +29,8 @@ fn main() -> anyhow::Result<()> {
     let (rest, overrides) = split_overrides(&args[1..]).context("reading the command line")?;
     let cli = Cli::parse_from(std::iter::once(args[0].clone()).chain(rest));
     tr_train::cli::init_tracing(&cli.log);
+    // Before any thread starts: candle's matmuls re-read /proc/cpuinfo otherwise.
+    tr_kernels::pin_thread_count();
     let command = cli
         .command
         .unwrap_or(ExperimentCommand::Fit(ExperimentArgs::default()));

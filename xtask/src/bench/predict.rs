@@ -30,7 +30,9 @@ pub fn predict_peak_rss(name: &str) -> Result<f64> {
     let line = Tensor::from_vec(det_values(c * h * w, 1), (1, c, h, w), &dev)?;
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
     let checksum = single.install(|| -> Result<f32> {
-        Ok(model.forward(&line, false)?.sum_all()?.to_scalar::<f32>()?)
+        // Seq2seq models return their greedy `u32` tokens.
+        let out = model.forward(&line, false)?.to_dtype(DType::F32)?;
+        Ok(out.sum_all()?.to_scalar::<f32>()?)
     })?;
     tracing::debug!(model = name, checksum, "single-line inference");
     peak_rss_mb()

@@ -142,7 +142,10 @@ impl MultiHeadAttention {
         train: bool,
     ) -> Result<Tensor> {
         let (b, _, sq, d) = q.dims4()?;
-        let scores = (q.matmul(&k.transpose(2, 3)?.contiguous()?)? / (d as f64).sqrt())?;
+        // `kᵀ` as a strided view: candle's matmul reads transposed operands
+        // directly, so no copy of the keys (at every step of greedy decoding
+        // and twice per attention in training, forward and backward).
+        let scores = (q.matmul(&k.transpose(2, 3)?)? / (d as f64).sqrt())?;
         let scores = match mask {
             Some(m) => scores.broadcast_add(m)?,
             None => scores,

@@ -22,6 +22,7 @@
 //! would produce.
 
 use candle_core::{Result, Tensor};
+use candle_nn::kv_cache::KvCache;
 use candle_nn::VarBuilder;
 
 use super::attention::MultiHeadAttention;
@@ -59,8 +60,11 @@ pub struct DecoderLayer {
 /// Keys and values one layer keeps between greedy-decoding steps.
 #[derive(Clone, Debug)]
 pub struct LayerCache {
-    /// `(B, h, t, d)` self-attention keys/values of the positions seen so far.
-    self_kv: Option<(Tensor, Tensor)>,
+    /// `(B, h, t, d)` self-attention keys/values of the positions seen so
+    /// far, written in place into buffers allocated once for the whole run
+    /// (appending by concatenation would copy the cache at every step:
+    /// quadratic in the output length, 682 tokens for paragraphs).
+    self_kv: KvCache,
     /// `(B, h, Sx, d)` cross-attention keys/values of the memory.
     memory_kv: (Tensor, Tensor),
 }
@@ -119,12 +123,8 @@ impl DecoderLayer {
     /// values to `cache`.
     fn step(&self, x: &Tensor, cache: &mut LayerCache, key_mask: &Tensor) -> Result<Tensor> {
         let (q, k, v) = self.self_attn.project_qkv(x)?;
-        let (k, v) = match cache.self_kv.take() {
-            Some((pk, pv)) => (Tensor::cat(&[&pk, &k], 2)?, Tensor::cat(&[&pv, &v], 2)?),
-            None => (k, v),
-        };
+        let (k, v) = cache.self_kv.append(&k, &v)?;
         let a = self.self_attn.attend(&q, &k, &v, Some(key_mask), false)?;
-        cache.self_kv = Some((k, v));
         let x = self.norm1.forward(&(x + a)?)?;
         let q = self.multihead_attn.project_q(&x)?;
         let (mk, mv) = &cache.memory_kv;
@@ -180,14 +180,15 @@ impl TransformerDecoder {
     }
 
     /// Starts incremental decoding over `memory` `(B, Sx, E)`: projects the
-    /// memory's keys and values once per layer.
-    pub fn start(&self, memory: &Tensor) -> Result<DecoderCache> {
+    /// memory's keys and values once per layer and makes room for
+    /// `capacity` decoded positions (more still work: the buffers grow).
+    pub fn start(&self, memory: &Tensor, capacity: usize) -> Result<DecoderCache> {
         let layers = self
             .layers
             .iter()
             .map(|l| {
                 Ok(LayerCache {
-                    self_kv: None,
+                    self_kv: KvCache::new(2, capacity.max(1)),
                     memory_kv: l.multihead_attn.project_kv(memory)?,
                 })
             })
