@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use image::{DynamicImage, GrayImage};
+use rayon::prelude::*;
 use tr_data::images_to_tensor;
 use tr_data::ContentRule;
 use tr_models::decoding::{
@@ -195,7 +196,7 @@ impl Engine {
             .collect::<Result<_>>()?;
         let preprocess = start.elapsed();
         let start = Instant::now();
-        let predictions = self.run_prepared(prepared)?;
+        let predictions = self.run_prepared(prepared, false)?;
         Ok((
             predictions,
             BatchTimings {
@@ -217,22 +218,43 @@ impl Engine {
             .iter()
             .map(|g| self.prepare_normalised(g, inverted, false))
             .collect::<Result<_>>()?;
-        self.run_prepared(prepared)
+        self.run_prepared(prepared, false)
     }
 
-    fn run_prepared(&self, prepared: Vec<Prepared>) -> Result<Vec<Prediction>> {
+    /// [`Self::predict_normalised`] with the model's own evidence only: a
+    /// CTC model's frames are decoded best-path (no beam, no language
+    /// model), whatever the configured decoder. What the page reader's
+    /// orientation test compares: a language model can make a reading of
+    /// upside-down ink look confident.
+    pub(crate) fn predict_normalised_optical(
+        &self,
+        images: &[GrayImage],
+        inverted: bool,
+    ) -> Result<Vec<Prediction>> {
+        let prepared: Vec<Prepared> = images
+            .iter()
+            .map(|g| self.prepare_normalised(g, inverted, false))
+            .collect::<Result<_>>()?;
+        self.run_prepared(prepared, true)
+    }
+
+    fn run_prepared(&self, prepared: Vec<Prepared>, optical: bool) -> Result<Vec<Prediction>> {
         let all: Vec<&GrayImage> = prepared.iter().flat_map(|p| p.windows.iter()).collect();
         let mut outs = Vec::with_capacity(all.len());
         for chunk in all.chunks(self.batch_size) {
             outs.extend(self.forward(chunk)?);
         }
         let mut outs = outs.into_iter();
-        prepared
+        let per_image: Vec<Vec<WindowOut>> = prepared
             .iter()
-            .map(|p| {
-                let mine: Vec<WindowOut> = outs.by_ref().take(p.windows.len()).collect();
-                self.finish(p, mine)
-            })
+            .map(|p| outs.by_ref().take(p.windows.len()).collect())
+            .collect();
+        // Decoding (beam search with the language model above all) is per
+        // image: the images of a batch are decoded in parallel.
+        prepared
+            .par_iter()
+            .zip(per_image)
+            .map(|(p, mine)| self.finish(p, mine, optical))
             .collect()
     }
 
@@ -259,8 +281,9 @@ impl Engine {
         })
     }
 
-    /// Stitches one image's window outputs and decodes them.
-    fn finish(&self, p: &Prepared, outs: Vec<WindowOut>) -> Result<Prediction> {
+    /// Stitches one image's window outputs and decodes them (`optical`: a
+    /// beam decoder is replaced by best-path decoding).
+    fn finish(&self, p: &Prepared, outs: Vec<WindowOut>, optical: bool) -> Result<Prediction> {
         if p.no_ink {
             let ctc = self.artifact.config.task == Task::Ctc;
             return Ok(Prediction {
@@ -306,7 +329,11 @@ impl Engine {
             }
         }
         let frames = Frames::new(frames_data, classes.max(1))?;
-        let decoded = match &self.decoder {
+        let decoder = match &self.decoder {
+            DecoderConfig::Beam { .. } if optical => &DecoderConfig::Greedy,
+            d => d,
+        };
+        let decoded = match decoder {
             DecoderConfig::Greedy => greedy_ctc(&frames, vocab.blank()?)?,
             DecoderConfig::Beam { width, .. } => {
                 let blank = vocab.blank()?;

@@ -13,8 +13,10 @@
 //!    padded by [`Segmenter::crop_padding`]);
 //! 4. orientation ([`Segmenter::detect_upside_down`], default on): the
 //!    [`Segmenter::orientation_lines`] longest lines are read as they are
-//!    and turned 180°; if the turned reading has the higher mean
-//!    per-character log-confidence the page is read upside down (polygons
+//!    and turned 180° (one model window from the start of each), best-path (the model's own evidence: a language
+//!    model can make a reading of upside-down ink look confident); if the
+//!    turned reading has the higher mean per-character log-confidence the
+//!    page is segmented again turned and read upside down (polygons
 //!    are still given in the input image's coordinates, the reading order
 //!    is that of the turned page). Before that, a page whose lines run
 //!    down rather than across ([`tr_data::layout::text_orientation`],
@@ -29,6 +31,7 @@
 //! places).
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use image::{DynamicImage, GrayImage};
 use serde::{Deserialize, Serialize};
@@ -392,16 +395,47 @@ impl ParagraphTextRecognizer {
             grey
         };
         let (w, h) = grey.dimensions();
-        let mut upright = self.read_lines(&grey, seg, report.inverted, None)?;
+        let (mut upright, crops) = self.read_lines(&grey, seg, report.inverted)?;
         if seg.detect_upside_down && !upright.lines.is_empty() {
-            let turned_img = image::imageops::rotate180(&grey);
-            let probe = seg.orientation_lines.max(1);
-            let mut widest: Vec<&LinePrediction> = upright.lines.iter().collect();
-            widest.sort_by(|a, b| width(b).total_cmp(&width(a)));
-            widest.truncate(probe);
-            let turned = self.read_lines(&turned_img, seg, report.inverted, Some(probe))?;
-            if score(turned.lines.iter()) > score(widest.into_iter()) {
-                upright = self.read_lines(&turned_img, seg, report.inverted, None)?;
+            let started = Instant::now();
+            // The widest lines' crops, as they are and turned 180° (no second
+            // segmentation unless the page is turned), scored on the model's
+            // own evidence: best-path decoding, no language model.
+            let mut widest: Vec<usize> = (0..upright.lines.len()).collect();
+            widest.sort_by(|&a, &b| width(&upright.lines[b]).total_cmp(&width(&upright.lines[a])));
+            widest.truncate(seg.orientation_lines.max(1));
+            // One model window of each line (its start, and the start of the
+            // turned line) is enough evidence and halves the cost.
+            let [_, mh, mw] = self.engine.artifact.config.input_shape;
+            let window = |c: &GrayImage| {
+                let w = ((c.height() as usize * mw).div_ceil(mh.max(1)) as u32).clamp(1, c.width());
+                image::imageops::crop_imm(c, 0, 0, w, c.height()).to_image()
+            };
+            let probe: Vec<GrayImage> = widest
+                .iter()
+                .map(|&i| window(&crops[i]))
+                .chain(
+                    widest
+                        .iter()
+                        .map(|&i| window(&image::imageops::rotate180(&crops[i]))),
+                )
+                .collect();
+            let read = self
+                .engine
+                .predict_normalised_optical(&probe, report.inverted)?;
+            let (as_is, turned) = read.split_at(widest.len());
+            let (as_is, flipped) = (score(as_is.iter()), score(turned.iter()));
+            tracing::debug!(
+                as_is,
+                flipped,
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "orientation test"
+            );
+            if flipped > as_is {
+                // Segmented again upright, for the turned page's baselines
+                // and reading order.
+                let turned_img = image::imageops::rotate180(&grey);
+                upright = self.read_lines(&turned_img, seg, report.inverted)?.0;
                 // Back to the input image's coordinates.
                 let (w, h) = (w as f32, h as f32);
                 map_lines(&mut upright.lines, |(x, y)| (w - x, h - y));
@@ -426,31 +460,36 @@ impl ParagraphTextRecognizer {
         Ok(out)
     }
 
-    /// Segments `grey` (bright ink on black) and reads its lines; with
-    /// `longest = Some(n)`, only the `n` widest lines (for the orientation test).
+    /// Segments `grey` (bright ink on black) and reads its lines; returns
+    /// the lines' crops too (for the orientation test).
     fn read_lines(
         &self,
         grey: &GrayImage,
         seg: &Segmenter,
         inverted: bool,
-        longest: Option<usize>,
-    ) -> Result<ReadLines> {
-        let (skew_deg, cut) = cut_lines(grey, seg, self.trained.as_ref(), longest)?;
-        let crops: Vec<GrayImage> = cut.iter().map(|(_, c)| c.clone()).collect();
+    ) -> Result<(ReadLines, Vec<GrayImage>)> {
+        let started = Instant::now();
+        let (skew_deg, cut) = cut_lines(grey, seg, self.trained.as_ref())?;
+        let segmented = started.elapsed();
+        let (lines, crops): (Vec<SegmentedLine>, Vec<GrayImage>) = cut.into_iter().unzip();
         let preds = self.engine.predict_normalised(&crops, inverted)?;
-        Ok(ReadLines {
-            skew_deg,
-            lines: cut
-                .into_iter()
-                .zip(preds)
-                .map(|((l, _), prediction)| LinePrediction {
-                    bbox: [l.bbox.x0, l.bbox.y0, l.bbox.x1, l.bbox.y1],
-                    polygon: l.polygon,
-                    baseline: Some(l.baseline),
-                    prediction,
-                })
-                .collect(),
-        })
+        tracing::debug!(
+            lines = lines.len(),
+            segment_ms = segmented.as_secs_f64() * 1e3,
+            read_ms = (started.elapsed() - segmented).as_secs_f64() * 1e3,
+            "page lines"
+        );
+        let lines = lines
+            .into_iter()
+            .zip(preds)
+            .map(|(l, prediction)| LinePrediction {
+                bbox: [l.bbox.x0, l.bbox.y0, l.bbox.x1, l.bbox.y1],
+                polygon: l.polygon,
+                baseline: Some(l.baseline),
+                prediction,
+            })
+            .collect();
+        Ok((ReadLines { skew_deg, lines }, crops))
     }
 
     /// The line images [`Self::predict_page`] reads, in reading order, each
@@ -467,7 +506,7 @@ impl ParagraphTextRecognizer {
         if report.no_ink {
             return Ok(Vec::new());
         }
-        Ok(cut_lines(&grey, seg, self.trained.as_ref(), None)?.1)
+        Ok(cut_lines(&grey, seg, self.trained.as_ref())?.1)
     }
 }
 
@@ -484,25 +523,20 @@ fn map_lines(lines: &mut [LinePrediction], f: impl Fn(Point) -> Point) {
     }
 }
 
-/// Segments `grey` and cuts its lines out (see [`Segmenter`]); with
-/// `longest = Some(n)`, only the `n` widest lines. Returns the skew too.
+/// Segments `grey` and cuts its lines out (see [`Segmenter`]). Returns the
+/// skew too.
 fn cut_lines(
     grey: &GrayImage,
     seg: &Segmenter,
     trained: Option<&MaskSegmenter>,
-    longest: Option<usize>,
 ) -> Result<(f32, Vec<(SegmentedLine, GrayImage)>)> {
-    let (skew, mut lines) = match trained {
+    let (skew, lines) = match trained {
         Some(t) => (0.0, t.segment(grey)?),
         None => {
             let found = segment_lines(grey, &seg.segment);
             (found.skew_deg, found.lines)
         }
     };
-    if let Some(n) = longest {
-        lines.sort_by(|a, b| b.bbox.width().total_cmp(&a.bbox.width()));
-        lines.truncate(n);
-    }
     let (w, h) = grey.dimensions();
     let page = PageImage {
         image: grey.clone(),
@@ -535,10 +569,10 @@ fn width(l: &LinePrediction) -> f32 {
     l.bbox[2] - l.bbox[0]
 }
 
-/// Mean per-character log-confidence over `lines` (−∞ without characters).
-fn score<'a>(lines: impl Iterator<Item = &'a LinePrediction>) -> f64 {
-    let (sum, n) = lines
-        .flat_map(|l| l.prediction.char_confidences.iter())
+/// Mean per-character log-confidence over `preds` (−∞ without characters).
+fn score<'a>(preds: impl Iterator<Item = &'a Prediction>) -> f64 {
+    let (sum, n) = preds
+        .flat_map(|p| p.char_confidences.iter())
         .fold((0f64, 0usize), |(s, n), &c| {
             (s + f64::from(c.max(1e-6)).ln(), n + 1)
         });
