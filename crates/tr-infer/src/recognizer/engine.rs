@@ -214,11 +214,7 @@ impl Engine {
         images: &[GrayImage],
         inverted: bool,
     ) -> Result<Vec<Prediction>> {
-        let prepared: Vec<Prepared> = images
-            .iter()
-            .map(|g| self.prepare_normalised(g, inverted, false))
-            .collect::<Result<_>>()?;
-        self.run_prepared(prepared, false)
+        self.read_normalised(images, inverted, false)
     }
 
     /// [`Self::predict_normalised`] with the model's own evidence only: a
@@ -231,11 +227,20 @@ impl Engine {
         images: &[GrayImage],
         inverted: bool,
     ) -> Result<Vec<Prediction>> {
+        self.read_normalised(images, inverted, true)
+    }
+
+    fn read_normalised(
+        &self,
+        images: &[GrayImage],
+        inverted: bool,
+        optical: bool,
+    ) -> Result<Vec<Prediction>> {
         let prepared: Vec<Prepared> = images
             .iter()
             .map(|g| self.prepare_normalised(g, inverted, false))
             .collect::<Result<_>>()?;
-        self.run_prepared(prepared, true)
+        self.run_prepared(prepared, optical)
     }
 
     fn run_prepared(&self, prepared: Vec<Prepared>, optical: bool) -> Result<Vec<Prediction>> {
