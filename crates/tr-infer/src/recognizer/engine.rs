@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use candle_core::Tensor;
 use image::{DynamicImage, GrayImage};
-use rayon::prelude::*;
 use tr_data::images_to_tensor;
 use tr_data::ContentRule;
 use tr_models::decoding::{
@@ -250,16 +249,12 @@ impl Engine {
             outs.extend(self.forward(chunk)?);
         }
         let mut outs = outs.into_iter();
-        let per_image: Vec<Vec<WindowOut>> = prepared
-            .iter()
-            .map(|p| outs.by_ref().take(p.windows.len()).collect())
-            .collect();
-        // Decoding (beam search with the language model above all) is per
-        // image: the images of a batch are decoded in parallel.
         prepared
-            .par_iter()
-            .zip(per_image)
-            .map(|(p, mine)| self.finish(p, mine, optical))
+            .iter()
+            .map(|p| {
+                let mine: Vec<WindowOut> = outs.by_ref().take(p.windows.len()).collect();
+                self.finish(p, mine, optical)
+            })
             .collect()
     }
 
