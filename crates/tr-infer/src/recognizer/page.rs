@@ -13,10 +13,11 @@
 //!    padded by [`Segmenter::crop_padding`]);
 //! 4. orientation ([`Segmenter::detect_upside_down`], default on): the
 //!    [`Segmenter::orientation_lines`] longest lines are read as they are
-//!    and turned 180° (one model window from the start of each), best-path (the model's own evidence: a language
-//!    model can make a reading of upside-down ink look confident); if the
-//!    turned reading has the higher mean per-character log-confidence the
-//!    page is segmented again turned and read upside down (polygons
+//!    and turned 180° (one model window from the start of each),
+//!    best-path: the model's own evidence, as a language model can make a
+//!    reading of upside-down ink look confident. If the turned reading has
+//!    the higher mean per-character log-confidence, the page is segmented
+//!    again turned and read upside down (polygons
 //!    are still given in the input image's coordinates, the reading order
 //!    is that of the turned page). Before that, a page whose lines run
 //!    down rather than across ([`tr_data::layout::text_orientation`],
