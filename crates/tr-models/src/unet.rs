@@ -7,13 +7,17 @@
 //!
 //! ```text
 //! (B, 1, H, W)                      H, W multiples of 2^depth
-//!  → depth × [ConvBlock 3×3 → ConvBlock 3×3 → (skip) → max-pool 2]
-//!  → ConvBlock 3×3 → ConvBlock 3×3                 (bottleneck, base·2^depth channels)
-//!  → depth × [nearest 2× up → concat skip → ConvBlock 3×3 → ConvBlock 3×3]
+//!  → depth × [conv 3×3 → conv 3×3 → (skip) → max-pool 2]
+//!  → conv 3×3 → conv 3×3                 (bottleneck, base·2^depth channels)
+//!  → depth × [nearest 2× up → concat skip → conv 3×3 → conv 3×3]
 //!  → 1×1 conv → (B, out_channels, H, W) logits
 //! ```
 //!
-//! Channels double at each level (`base`, `2·base`, …). Not a
+//! Every 3×3 convolution is followed by batch normalisation and ReLU
+//! (`batch_norm: false` leaves the normalisation out: plain conv + ReLU,
+//! which trains far less reliably — a page's masks are mostly background and
+//! an unnormalised net often settles on predicting the background
+//! everywhere). Channels double at each level (`base`, `2·base`, …). Not a
 //! [`crate::ModelConfig`] entry: its targets are masks, not labels, so it is
 //! trained with a per-pixel loss (binary cross-entropy on the logits) by its
 //! own loop rather than by the text-recognition objectives.
@@ -22,7 +26,7 @@ use candle_core::{Result, Tensor, D};
 use candle_nn::VarBuilder;
 use serde::{Deserialize, Serialize};
 
-use crate::layers::{max_pool2d, Conv2d, Conv2dSpec, ConvBlock, LayerInit};
+use crate::layers::{max_pool2d, BatchNorm2d, Conv2d, Conv2dSpec, ConvBlock, LayerInit};
 
 /// Sizes of a [`UNet`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +38,8 @@ pub struct UNetConfig {
     pub depth: usize,
     /// Masks predicted (2: line body, baseline).
     pub out_channels: usize,
+    /// Batch normalisation after every 3×3 convolution.
+    pub batch_norm: bool,
 }
 
 impl Default for UNetConfig {
@@ -42,34 +48,57 @@ impl Default for UNetConfig {
             base: 16,
             depth: 3,
             out_channels: 2,
+            batch_norm: true,
         }
     }
 }
 
-/// Two 3×3 conv + ReLU blocks.
+/// A 3×3 convolution, optionally batch-normalised, then ReLU.
+#[derive(Clone, Debug)]
+struct Block {
+    conv: ConvBlock,
+    norm: Option<BatchNorm2d>,
+}
+
+impl Block {
+    fn new(cin: usize, cout: usize, batch_norm: bool, vb: VarBuilder) -> Result<Self> {
+        Ok(Self {
+            conv: ConvBlock::new(
+                Conv2dSpec::square(cin, cout, 3, 1, 1),
+                LayerInit::KaimingFanOut,
+                vb.clone(),
+            )?,
+            norm: if batch_norm {
+                Some(BatchNorm2d::new(cout, vb.pp("norm"))?)
+            } else {
+                None
+            },
+        })
+    }
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        match &self.norm {
+            Some(norm) => norm.forward_relu(&self.conv.conv().forward(x)?, train),
+            None => self.conv.forward(x),
+        }
+    }
+}
+
+/// Two [`Block`]s.
 #[derive(Clone, Debug)]
 struct DoubleConv {
-    a: ConvBlock,
-    b: ConvBlock,
+    a: Block,
+    b: Block,
 }
 
 impl DoubleConv {
-    fn new(cin: usize, cout: usize, vb: VarBuilder) -> Result<Self> {
+    fn new(cin: usize, cout: usize, batch_norm: bool, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            a: ConvBlock::new(
-                Conv2dSpec::square(cin, cout, 3, 1, 1),
-                LayerInit::KaimingFanOut,
-                vb.pp("a"),
-            )?,
-            b: ConvBlock::new(
-                Conv2dSpec::square(cout, cout, 3, 1, 1),
-                LayerInit::KaimingFanOut,
-                vb.pp("b"),
-            )?,
+            a: Block::new(cin, cout, batch_norm, vb.pp("a"))?,
+            b: Block::new(cout, cout, batch_norm, vb.pp("b"))?,
         })
     }
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.b.forward(&self.a.forward(x)?)
+    fn forward(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.b.forward(&self.a.forward(x, train)?, train)
     }
 }
 
@@ -91,18 +120,20 @@ impl UNet {
             candle_core::bail!("unet: base, depth and out_channels must be positive, got {cfg:?}")
         }
         let ch = |level: usize| cfg.base << level;
+        let bn = cfg.batch_norm;
         let mut down = Vec::new();
         for l in 0..cfg.depth {
             let cin = if l == 0 { 1 } else { ch(l - 1) };
-            down.push(DoubleConv::new(cin, ch(l), vb.pp(format!("down.{l}")))?);
+            down.push(DoubleConv::new(cin, ch(l), bn, vb.pp(format!("down.{l}")))?);
         }
-        let bottom = DoubleConv::new(ch(cfg.depth - 1), ch(cfg.depth), vb.pp("bottom"))?;
+        let bottom = DoubleConv::new(ch(cfg.depth - 1), ch(cfg.depth), bn, vb.pp("bottom"))?;
         let mut up = Vec::new();
         for l in (0..cfg.depth).rev() {
             // Upsampled features (ch(l + 1)) concatenated with the skip (ch(l)).
             up.push(DoubleConv::new(
                 ch(l + 1) + ch(l),
                 ch(l),
+                bn,
                 vb.pp(format!("up.{l}")),
             )?);
         }
@@ -120,9 +151,16 @@ impl UNet {
         })
     }
 
-    /// `(B, 1, H, W)` → `(B, out_channels, H, W)` logits; `H` and `W` must
-    /// be multiples of `2^depth`.
+    /// `(B, 1, H, W)` → `(B, out_channels, H, W)` logits for inference
+    /// (batch norm with its running statistics); `H` and `W` must be
+    /// multiples of `2^depth`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        self.forward_t(x, false)
+    }
+
+    /// [`Self::forward`]; `train` normalises with the batch's statistics
+    /// and updates the running ones (training).
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
         let m = 1 << self.depth;
         if h % m != 0 || w % m != 0 {
@@ -131,11 +169,11 @@ impl UNet {
         let mut skips = Vec::with_capacity(self.depth);
         let mut x = x.clone();
         for d in &self.down {
-            let y = d.forward(&x)?;
+            let y = d.forward(&x, train)?;
             x = max_pool2d(&y, 2, 2, 0)?;
             skips.push(y);
         }
-        x = self.bottom.forward(&x)?;
+        x = self.bottom.forward(&x, train)?;
         for u in &self.up {
             let skip = skips
                 .pop()
@@ -143,7 +181,7 @@ impl UNet {
             let (_, _, sh, sw) = skip.dims4()?;
             x = x.upsample_nearest2d(sh, sw)?;
             x = Tensor::cat(&[&x, &skip], 1)?;
-            x = u.forward(&x)?;
+            x = u.forward(&x, train)?;
         }
         self.head.forward(&x)
     }

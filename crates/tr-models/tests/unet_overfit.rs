@@ -38,6 +38,7 @@ fn unet_memorises_one_page_of_line_masks() {
         base: 4,
         depth: 2,
         out_channels: 1,
+        batch_norm: true,
     };
     let net = UNet::new(&cfg, vb).unwrap();
     let vars = trainable_vars(&varmap)
@@ -59,7 +60,7 @@ fn unet_memorises_one_page_of_line_masks() {
         .unwrap();
     let mut iou = 0.0;
     for step in 1..=300 {
-        let loss = mask_loss(&net.forward(&x).unwrap(), &y).unwrap();
+        let loss = mask_loss(&net.forward_t(&x, true).unwrap(), &y).unwrap();
         opt.backward_step(&loss).unwrap();
         if step % 20 == 0 {
             let p: Vec<f32> = net

@@ -320,6 +320,7 @@ impl Fit {
         if reached_max_steps && (self.state.batch_in_epoch as usize) < n_batches {
             // Stopped inside the epoch: keep its position so a resume with a
             // larger `max_steps`/`max_epochs` trains exactly the batches left.
+            self.state.train_phase_seconds += epoch_started.elapsed().as_secs_f64();
             return Ok(EpochEnd::StoppedInside);
         }
         let mut m = metrics.compute("train");

@@ -21,6 +21,7 @@
 //! | [`stage()`], [`StageOptions`] | a run's best checkpoint → an inference artifact of `tr-infer` (`htr stage`) |
 //! | [`optim`] | [`optim::Optimizer`] (Adam, AdamW, SGD) with checkpointable state, [`optim::Grads`], gradient clipping |
 //! | [`run_sweep`], [`GridAxis`], [`render_table`] | hyper-parameter sweeps over a grid of overrides (`htr sweep`) |
+//! | [`vocab_map`] | `trainer.init_vocabulary: map`: fine-tuning weights of another vocabulary carried over symbol by symbol |
 //! | [`cli`] | the experiment commands `fit|validate|test|print-config|sweep` shared by `htr` and `tr-train` |
 //! | [`Error`], [`Result`] | the crate's error type |
 //!
@@ -61,6 +62,7 @@ mod state;
 mod sweep;
 mod topk;
 mod trainer_config;
+pub mod vocab_map;
 
 pub use checkpoint::{Checkpoint, CheckpointHeader, DataInfo, CHECKPOINT_FORMAT};
 pub use config::{DataSection, Override, Reference, RunConfig};
@@ -73,4 +75,6 @@ pub use session::{parse_device, Session, Split};
 pub use stage::{stage, LmOptions, StageOptions};
 pub use state::{RankedCheckpoint, TrainerState};
 pub use sweep::{combinations, render_table, run_sweep, write_table, GridAxis, Trial};
-pub use trainer_config::{CheckpointConfig, EarlyStoppingConfig, Limit, Mode, TrainerConfig};
+pub use trainer_config::{
+    CheckpointConfig, EarlyStoppingConfig, InitVocabulary, Limit, Mode, TrainerConfig,
+};

@@ -6,7 +6,7 @@
 //! roots: [../shared/data/htr/hooker]
 //! max_side: 512          # pages reduced so the longer side is at most this
 //! baseline_radius: 1.5
-//! model: { base: 16, depth: 3, out_channels: 2 }
+//! model: { base: 16, depth: 3, out_channels: 2, batch_norm: true }
 //! steps: 20000
 //! lr: 0.001
 //! val_every: 500
@@ -190,7 +190,7 @@ pub fn train_segmenter(cfg: &SegmenterConfig, out: &Path) -> Result<SegmenterSum
     while step < cfg.steps {
         let s = &train[step % train.len()];
         let (x, y) = tensors(s, channels)?;
-        let loss = mask_loss(&net.forward(&x)?, &y)?;
+        let loss = mask_loss(&net.forward_t(&x, true)?, &y)?;
         opt.backward_step(&loss)?;
         let last = loss.to_scalar::<f32>()?;
         first.get_or_insert(last);

@@ -22,6 +22,8 @@ use tr_models::{DataSpec, Model};
 use crate::checkpoint::Checkpoint;
 use crate::config::RunConfig;
 use crate::error::{Error, Result};
+use crate::trainer_config::InitVocabulary;
+use crate::vocab_map::map_vocabulary;
 
 /// Which split a phase reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,7 +159,16 @@ impl Session {
             return self.init_from_artifact(path).map_err(named);
         }
         let ckpt = Checkpoint::load(path, &self.device).map_err(named)?;
-        self.load_weights(&ckpt, path).map_err(named)?;
+        let here = self.config.model.name();
+        if ckpt.header.model_name != here {
+            return Err(named(Error::checkpoint(format!(
+                "{}: holds a {} model, the config builds {here}",
+                path.display(),
+                ckpt.header.model_name
+            ))));
+        }
+        self.init_weights(ckpt.weights, &ckpt.header.vocab, path)
+            .map_err(named)?;
         tracing::info!(
             "initialised the weights from {} (its step {}; optimizer and schedule start afresh)",
             path.display(),
@@ -178,11 +189,6 @@ impl Session {
                 dir.display()
             )));
         }
-        let label = dir.display().to_string();
-        self.data
-            .vocab
-            .ensure_same(&config.vocabulary, &label)
-            .map_err(|e| Error::checkpoint(e.to_string()))?;
         let weights_path = dir.join(&config.weights.file);
         let file = tr_data::tensor_file::read(&weights_path, &self.device)?;
         let weights = file
@@ -191,19 +197,61 @@ impl Session {
             .map(|(k, t)| Ok((k, t.to_dtype(candle_core::DType::F32)?)))
             .collect::<std::result::Result<std::collections::HashMap<_, _>, candle_core::Error>>(
             )?;
-        let vars = tr_models::params::named_vars(&self.varmap);
-        tr_models::params::load_named_tensors(&vars, &weights, &weights_path, here, "this config")
-            .map_err(|e| match e {
-                tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
-                other => Error::from(other),
-            })?;
+        let count = weights.len();
+        self.init_weights(weights, &config.vocabulary, &weights_path)?;
         tracing::info!(
             "initialised the weights from the artifact {} ({} tensors, stored as {:?}; optimizer and schedule start afresh)",
             dir.display(),
-            weights.len(),
+            count,
             config.weights.dtype
         );
         Ok(())
+    }
+
+    /// Copies fine-tuning `weights` trained with `vocab` (read from `file`)
+    /// into the model: the vocabularies must be equal unless
+    /// `trainer.init_vocabulary` is `map` ([`crate::vocab_map`]).
+    fn init_weights(
+        &self,
+        weights: std::collections::HashMap<String, candle_core::Tensor>,
+        vocab: &tr_data::Vocabulary,
+        file: &std::path::Path,
+    ) -> Result<()> {
+        let weights = match self.config.trainer.init_vocabulary {
+            InitVocabulary::Same => {
+                self.data
+                    .vocab
+                    .ensure_same(vocab, &file.display().to_string())
+                    .map_err(|e| {
+                        Error::checkpoint(format!(
+                            "{e} (set trainer.init_vocabulary: map to carry the shared \
+                             symbols over and start the others afresh)"
+                        ))
+                    })?;
+                weights
+            }
+            InitVocabulary::Map => {
+                let (weights, map) = map_vocabulary(self, weights, vocab, file)?;
+                tracing::info!(
+                    "vocabulary mapped: {} symbols carried over, {} new {:?}, {} dropped {:?} (tensors {:?})",
+                    map.shared,
+                    map.new.len(),
+                    map.new,
+                    map.dropped.len(),
+                    map.dropped,
+                    map.tensors
+                );
+                weights
+            }
+        };
+        let vars = tr_models::params::named_vars(&self.varmap);
+        let here = self.config.model.name();
+        tr_models::params::load_named_tensors(&vars, &weights, file, here, "this config").map_err(
+            |e| match e {
+                tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
+                other => Error::from(other),
+            },
+        )
     }
 
     /// Trainable parameters, sorted by name.

@@ -158,6 +158,23 @@ pub struct TrainerConfig {
     /// tensor's shape must match; settings without weights (dropout) may
     /// differ. Ignored when resuming (the resumed checkpoint's weights win).
     pub init_from: Option<PathBuf>,
+    /// What `init_from` does when its vocabulary differs from this data's:
+    /// `same` (the default) refuses; `map` carries the output rows (and
+    /// embedding rows) of every symbol both vocabularies share over by name
+    /// and leaves the new symbols' rows freshly initialised (kraken's
+    /// `--resize new`): fine-tuning a model on another language or script.
+    pub init_vocabulary: InitVocabulary,
+}
+
+/// `trainer.init_vocabulary`: how `init_from` treats another vocabulary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitVocabulary {
+    /// The vocabularies must be identical.
+    #[default]
+    Same,
+    /// Rows of shared symbols are copied by symbol, new symbols start fresh.
+    Map,
 }
 
 impl Default for TrainerConfig {
@@ -186,6 +203,7 @@ impl Default for TrainerConfig {
             device: "cpu".into(),
             num_threads: 0,
             init_from: None,
+            init_vocabulary: InitVocabulary::Same,
         }
     }
 }

@@ -236,3 +236,69 @@ fn a_staged_artifact_is_a_starting_point_too() {
         "{err}"
     );
 }
+
+#[test]
+fn another_vocabulary_is_refused_unless_mapped_symbol_by_symbol() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("a");
+    // Classes "0".."5"; the fine-tuning data has "0".."7".
+    fit(config(&first, 2, &[("data.num_classes", "6")]), None).unwrap();
+    let start = only_last(&first);
+    let start_s = start.display().to_string();
+    let wider = |runs: &Path, extra: &[(&str, &str)]| {
+        let mut all = vec![
+            ("data.num_classes", "8"),
+            ("trainer.init_from", start_s.as_str()),
+            ("trainer.optimizer.lr", "0"),
+        ];
+        all.extend_from_slice(extra);
+        config(runs, 1, &all)
+    };
+    let err = fit(wider(&dir.path().join("b"), &[]), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("trainer.init_from")
+            && err.contains("vocabulary")
+            && err.contains("init_vocabulary: map"),
+        "{err}"
+    );
+
+    let mapped = dir.path().join("c");
+    fit(wider(&mapped, &[("trainer.init_vocabulary", "map")]), None).unwrap();
+    let old: std::collections::HashMap<_, _> = weights(&start).into_iter().collect();
+    let new: std::collections::HashMap<_, _> = weights(&only_last(&mapped)).into_iter().collect();
+    // Tensors not indexed by the vocabulary are carried over unchanged.
+    for name in ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"] {
+        assert_eq!(old[name], new[name], "{name}");
+    }
+    // The output layer: rows of the 6 shared classes copied, 2 fresh rows.
+    let (w_old, w_new) = (&old["fc3.weight"], &new["fc3.weight"]);
+    let width = w_old.len() / 6;
+    assert_eq!(w_new.len(), 8 * width);
+    assert_eq!(w_new[..6 * width], w_old[..]);
+    assert!(
+        w_new[6 * width..].iter().any(|v| *v != 0.0),
+        "fresh rows are initialised"
+    );
+    assert_eq!(new["fc3.bias"][..6], old["fc3.bias"][..]);
+    assert_eq!(new["fc3.bias"].len(), 8);
+
+    // Mapping to the same vocabulary changes nothing.
+    let same = dir.path().join("d");
+    fit(
+        config(
+            &same,
+            1,
+            &[
+                ("data.num_classes", "6"),
+                ("trainer.init_from", &start_s),
+                ("trainer.init_vocabulary", "map"),
+                ("trainer.optimizer.lr", "0"),
+            ],
+        ),
+        None,
+    )
+    .unwrap();
+    assert_eq!(weights(&only_last(&same)), weights(&start));
+}

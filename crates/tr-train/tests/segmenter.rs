@@ -50,6 +50,7 @@ fn the_segmenter_trains_saves_and_reads_its_page() {
             base: 4,
             depth: 2,
             out_channels: 2,
+            batch_norm: true,
         },
         steps: 300,
         lr: 1e-2,
