@@ -159,14 +159,8 @@ impl Session {
             return self.init_from_artifact(path).map_err(named);
         }
         let ckpt = Checkpoint::load(path, &self.device).map_err(named)?;
-        let here = self.config.model.name();
-        if ckpt.header.model_name != here {
-            return Err(named(Error::checkpoint(format!(
-                "{}: holds a {} model, the config builds {here}",
-                path.display(),
-                ckpt.header.model_name
-            ))));
-        }
+        self.ensure_model(&ckpt.header.model_name, path)
+            .map_err(named)?;
         self.init_weights(ckpt.weights, &ckpt.header.vocab, path)
             .map_err(named)?;
         tracing::info!(
@@ -179,16 +173,9 @@ impl Session {
 
     /// [`Session::init_from`] for an artifact directory.
     fn init_from_artifact(&self, dir: &std::path::Path) -> Result<()> {
-        let here = self.config.model.name();
         let config =
             tr_infer::ArtifactConfig::read(dir).map_err(|e| Error::checkpoint(e.to_string()))?;
-        let there = config.model.name();
-        if there != here {
-            return Err(Error::checkpoint(format!(
-                "{}: holds a {there} model, the config builds {here}",
-                dir.display()
-            )));
-        }
+        self.ensure_model(config.model.name(), dir)?;
         let weights_path = dir.join(&config.weights.file);
         let file = tr_data::tensor_file::read(&weights_path, &self.device)?;
         let weights = file
@@ -244,14 +231,7 @@ impl Session {
                 weights
             }
         };
-        let vars = tr_models::params::named_vars(&self.varmap);
-        let here = self.config.model.name();
-        tr_models::params::load_named_tensors(&vars, &weights, file, here, "this config").map_err(
-            |e| match e {
-                tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
-                other => Error::from(other),
-            },
-        )
+        self.copy_weights(&weights, file)
     }
 
     /// Trainable parameters, sorted by name.
@@ -273,24 +253,41 @@ impl Session {
     /// checkpoint was made for this model and vocabulary, tensor by tensor
     /// ([`tr_models::params::load_named_tensors`], the check artifacts use too).
     pub fn load_weights(&self, ckpt: &Checkpoint, path: &std::path::Path) -> Result<()> {
-        let here = self.config.model.name();
-        if ckpt.header.model_name != here {
-            return Err(Error::checkpoint(format!(
-                "{}: holds a {} model, the config builds {here}",
-                path.display(),
-                ckpt.header.model_name
-            )));
-        }
+        self.ensure_model(&ckpt.header.model_name, path)?;
         self.data
             .vocab
             .ensure_same(&ckpt.header.vocab, &path.display().to_string())
             .map_err(|e| Error::checkpoint(e.to_string()))?;
+        self.copy_weights(&ckpt.weights, path)
+    }
+
+    /// Refuses weights of another model than the config builds.
+    fn ensure_model(&self, there: &str, path: &std::path::Path) -> Result<()> {
+        let here = self.config.model.name();
+        if there != here {
+            return Err(Error::checkpoint(format!(
+                "{}: holds a {there} model, the config builds {here}",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Copies `weights` (read from `file`) into the model after checking
+    /// every tensor's name and shape.
+    fn copy_weights(
+        &self,
+        weights: &std::collections::HashMap<String, candle_core::Tensor>,
+        file: &std::path::Path,
+    ) -> Result<()> {
         let vars = tr_models::params::named_vars(&self.varmap);
-        tr_models::params::load_named_tensors(&vars, &ckpt.weights, path, here, "this config")
-            .map_err(|e| match e {
+        let here = self.config.model.name();
+        tr_models::params::load_named_tensors(&vars, weights, file, here, "this config").map_err(
+            |e| match e {
                 tr_models::Error::Weights { .. } => Error::checkpoint(e.to_string()),
                 other => Error::from(other),
-            })
+            },
+        )
     }
 
     /// The model's weights (buffers included) by name, for checkpoints.
