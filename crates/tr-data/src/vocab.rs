@@ -139,6 +139,16 @@ impl Vocabulary {
         self.specials.get(token).copied()
     }
 
+    /// Index of a symbol as [`Self::symbols`] lists it: one character or a
+    /// special token.
+    pub fn symbol_index(&self, symbol: &str) -> Option<u32> {
+        let mut it = symbol.chars();
+        match (it.next(), it.next()) {
+            (Some(c), None) => self.char_index(c),
+            _ => self.token_index(symbol),
+        }
+    }
+
     /// Index of a special token, or an error naming it when the vocabulary lacks it.
     pub fn require_token(&self, token: &str) -> Result<u32> {
         self.token_index(token).ok_or_else(|| {
@@ -325,6 +335,17 @@ mod tests {
         assert_eq!(v.char_index(' '), Some(66));
         assert_eq!(v.char_index('?'), Some(82));
         assert_eq!(Vocabulary::paragraphs().char_index('\n'), Some(83));
+    }
+
+    #[test]
+    fn symbol_index_finds_characters_and_tokens_as_listed() {
+        let v = Vocabulary::emnist();
+        for (i, s) in v.symbols().iter().enumerate() {
+            assert_eq!(v.symbol_index(s), Some(i as u32), "{s:?}");
+        }
+        assert_eq!(v.symbol_index("é"), None);
+        assert_eq!(v.symbol_index("<X>"), None);
+        assert_eq!(v.symbol_index(""), None);
     }
 
     #[test]

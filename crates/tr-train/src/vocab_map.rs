@@ -76,17 +76,7 @@ pub fn map_vocabulary(
     file: &Path,
 ) -> Result<(HashMap<String, Tensor>, VocabularyMap)> {
     let to = &session.data.vocab;
-    let old_index: HashMap<&str, usize> = from
-        .symbols()
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let source: Vec<Option<usize>> = to
-        .symbols()
-        .iter()
-        .map(|s| old_index.get(s.as_str()).copied())
-        .collect();
+    let source: Vec<Option<u32>> = to.symbols().iter().map(|s| from.symbol_index(s)).collect();
     let mut report = VocabularyMap {
         shared: source.iter().flatten().count(),
         new: to
@@ -99,7 +89,7 @@ pub fn map_vocabulary(
         dropped: from
             .symbols()
             .iter()
-            .filter(|s| !to.symbols().contains(s))
+            .filter(|s| to.symbol_index(s).is_none())
             .cloned()
             .collect(),
         tensors: Vec::new(),
@@ -144,7 +134,7 @@ pub fn map_vocabulary(
         let pick: Vec<u32> = source
             .iter()
             .enumerate()
-            .map(|(j, s)| s.unwrap_or(from.len() + j) as u32)
+            .map(|(j, s)| s.unwrap_or((from.len() + j) as u32))
             .collect();
         let pick = Tensor::from_vec(pick, to.len(), fresh.device())?;
         weights.insert(name.clone(), both.index_select(&pick, axis)?);
